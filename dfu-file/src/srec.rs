@@ -1,0 +1,165 @@
+//! Motorola S-record reading, on the `srec` crate.
+
+use srec::{Address16, Address24, Address32, Count16, Count24, Data, Record};
+
+use crate::error::{Error, Result};
+use crate::image::{Image, ImageBuilder, check_fits};
+use crate::text::{line_after, record_lines};
+
+/// An S-record file's data and start address.
+#[derive(Debug)]
+pub struct SrecContents {
+    /// The data of its S1/S2/S3 records.
+    pub image: Image,
+    /// The start address of its S7/S8/S9 record.
+    pub entry: Option<u32>,
+}
+
+fn err(line: usize, message: impl Into<String>) -> Error {
+    Error::Srec {
+        line,
+        message: message.into(),
+    }
+}
+
+/// Reads an S-record file; it must end with an S7, S8 or S9 termination record.
+pub fn read(file: &[u8]) -> Result<SrecContents> {
+    let lines = record_lines(file).map_err(|(line, message)| err(line, message))?;
+    let mut builder = ImageBuilder::default();
+    let mut data_records: u32 = 0;
+    let mut entry = None;
+    let mut end_line = None;
+    for &(line, text) in &lines {
+        if let Some(end) = end_line {
+            return Err(err(
+                line,
+                format!("content after the termination record on line {end}"),
+            ));
+        }
+        let record: Record = text
+            .parse()
+            .map_err(|e: srec::ReaderError| err(line, format!("{e} in {:?}", short(text))))?;
+        let (address, data) = match record {
+            Record::S0(_) => continue,
+            Record::S1(Data {
+                address: Address16(a),
+                data,
+            }) => (u32::from(a), data),
+            Record::S2(Data {
+                address: Address24(a),
+                data,
+            }) => (a, data),
+            Record::S3(Data {
+                address: Address32(a),
+                data,
+            }) => (a, data),
+            Record::S5(Count16(count)) => {
+                check_count(u32::from(count), data_records, 0xFFFF, line)?;
+                continue;
+            }
+            Record::S6(Count24(count)) => {
+                check_count(count, data_records, 0xFF_FFFF, line)?;
+                continue;
+            }
+            Record::S7(Address32(a)) | Record::S8(Address24(a)) => {
+                entry = Some(a);
+                end_line = Some(line);
+                continue;
+            }
+            Record::S9(Address16(a)) => {
+                entry = Some(u32::from(a));
+                end_line = Some(line);
+                continue;
+            }
+        };
+        check_fits(u64::from(address), data.len() as u64).map_err(|_| {
+            err(
+                line,
+                format!("{} bytes at {address:#010X} run past 4 GiB", data.len()),
+            )
+        })?;
+        builder.push(address, &data)?;
+        data_records = data_records.wrapping_add(1);
+    }
+    if end_line.is_none() {
+        return Err(err(
+            line_after(&lines),
+            "no S7/S8/S9 termination record: the file may be truncated",
+        ));
+    }
+    Ok(SrecContents {
+        image: builder.finish()?,
+        entry,
+    })
+}
+
+/// Compares an S5/S6 count with the data records seen, modulo the count's width (`mask`).
+fn check_count(count: u32, seen: u32, mask: u32, line: usize) -> Result<()> {
+    if count != seen & mask {
+        return Err(err(
+            line,
+            format!(
+                "count record says {count} data records, but {seen} came before it: records are missing or duplicated"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The start of a record, for messages.
+fn short(text: &str) -> &str {
+    let end = text.char_indices().nth(24).map_or(text.len(), |(i, _)| i);
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S19: &[u8] = b"S00F000068656C6C6F202020202000003C\n\
+S11F00007C0802A6900100049421FFF07C6C1B787C8C23783C6000003863000026\n\
+S5030001FB\n\
+S9030000FC\n";
+
+    #[test]
+    fn s1_data_count_and_start() {
+        let contents = read(S19).unwrap();
+        let segment = &contents.image.segments()[0];
+        assert_eq!(segment.address(), 0);
+        assert_eq!(segment.len(), 28);
+        assert_eq!(contents.entry, Some(0));
+    }
+
+    #[test]
+    fn s3_and_s7_with_32_bit_addresses() {
+        let file = b"S3090800000001020304E4\nS70508000101F0\n";
+        let contents = read(file).unwrap();
+        assert_eq!(contents.image.segments()[0].address(), 0x0800_0000);
+        assert_eq!(contents.image.segments()[0].data(), &[1, 2, 3, 4]);
+        assert_eq!(contents.entry, Some(0x0800_0101));
+    }
+
+    #[test]
+    fn wrong_count_is_refused_with_its_line() {
+        let file = b"S3090800000001020304E4\nS5030002FA\nS70508000101F0\n";
+        let err = read(file).unwrap_err();
+        assert!(matches!(err, Error::Srec { line: 2, .. }), "{err}");
+        assert!(
+            err.to_string().contains("says 2 data records, but 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_termination_is_refused() {
+        let err = read(b"S3090800000001020304E4\n").unwrap_err();
+        assert!(matches!(err, Error::Srec { line: 2, .. }), "{err}");
+    }
+
+    #[test]
+    fn binary_input_names_the_byte() {
+        let err = read(b"S3\n\xFF\xFE").unwrap_err();
+        assert!(matches!(err, Error::Srec { line: 2, .. }), "{err}");
+        assert!(err.to_string().contains("offset 0x3"), "{err}");
+    }
+}
