@@ -77,7 +77,7 @@ fn describe(error: &ihex::ReaderError) -> String {
     match error {
         ihex::ReaderError::ChecksumMismatch(computed, stored) => {
             format!(
-                "checksum mismatch: the record says {stored:#04X}, its bytes sum to {computed:#04X}"
+                "checksum mismatch: the record says {stored:#04X}, but its bytes call for {computed:#04X}"
             )
         }
         other => other.to_string(),
@@ -197,7 +197,7 @@ mod tests {
         assert!(matches!(err, Error::Ihex { line: 2, .. }), "{err}");
         assert!(
             err.to_string()
-                .ends_with("the record says 0xF3, its bytes sum to 0xF2"),
+                .ends_with("the record says 0xF3, but its bytes call for 0xF2"),
             "{err}"
         );
     }

@@ -1,0 +1,80 @@
+//! The CLI's error type and the exit codes it maps to (documented in `--help` and README).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, stable for scripts.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  internal error (a bug: please report it)
+  2  usage error: bad arguments or options that do not fit together
+  3  bad input: a firmware file is malformed, damaged (CRC mismatch) or cannot be converted as asked
+  4  I/O error: a file could not be read or written
+  5  device error: a device failed, refused a request or went away";
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// Arguments that do not fit together or with the input.
+    Usage(String),
+    /// A firmware file that is malformed or cannot be converted as asked.
+    BadInput {
+        /// The file concerned.
+        path: PathBuf,
+        /// What is wrong with it.
+        error: dfu_file::Error,
+    },
+    /// A file that could not be read or written.
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// "read" or "write".
+        action: &'static str,
+        /// The operating system's error.
+        error: std::io::Error,
+    },
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            CliError::Usage(_) => 2,
+            CliError::BadInput { .. } => 3,
+            CliError::Io { .. } => 4,
+        })
+    }
+
+    /// Prints the error and what to do about it to standard error.
+    pub fn report(&self) {
+        match self {
+            CliError::Usage(message) => {
+                eprintln!("error: {message}");
+                eprintln!("  help: see `dfuse --help` and the --help of the command");
+            }
+            CliError::BadInput { path, error } => {
+                eprintln!("error: {}: {error}", path.display());
+                eprintln!("  help: {}", error.help());
+            }
+            CliError::Io {
+                path,
+                action,
+                error,
+            } => {
+                eprintln!("error: cannot {action} {}: {error}", path.display());
+                eprintln!("  help: {}", io_help(error.kind()));
+            }
+        }
+    }
+}
+
+fn io_help(kind: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind::*;
+    match kind {
+        NotFound => "check the path; relative paths start at the current directory",
+        PermissionDenied => "check the file's permissions, or choose another location",
+        IsADirectory => "name a file, not a directory",
+        _ => "check the path, free space and permissions",
+    }
+}
