@@ -18,7 +18,9 @@ fn parse_u64(text: &str) -> Result<u64, String> {
 fn parse_bounded(text: &str, max: u64) -> Result<u64, String> {
     let value = parse_u64(text)?;
     if value > max {
-        return Err(format!("{text} is too large: the largest allowed value is {max:#X}"));
+        return Err(format!(
+            "{text} is too large: the largest allowed value is {max:#X}"
+        ));
     }
     Ok(value)
 }
@@ -67,9 +69,17 @@ mod tests {
 
     #[test]
     fn out_of_range_and_garbage_are_refused_with_advice() {
-        assert!(parse_u16("0x10000").unwrap_err().contains("largest allowed value is 0xFFFF"));
+        assert!(
+            parse_u16("0x10000")
+                .unwrap_err()
+                .contains("largest allowed value is 0xFFFF")
+        );
         assert!(parse_u8("256").is_err());
-        assert!(parse_u32("0x").unwrap_err().contains("hexadecimal (0x1000)"));
+        assert!(
+            parse_u32("0x")
+                .unwrap_err()
+                .contains("hexadecimal (0x1000)")
+        );
         assert!(parse_u32("12ab").is_err());
         assert!(parse_u32("-1").is_err());
     }

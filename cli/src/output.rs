@@ -17,9 +17,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let file_name = path.file_name().ok_or_else(|| {
-        CliError::Usage(format!("output path {} names no file", path.display()))
-    })?;
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| CliError::Usage(format!("output path {} names no file", path.display())))?;
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(".{}.partial", std::process::id()));

@@ -117,8 +117,8 @@ pub fn run(args: ConvertArgs) -> Result<(), CliError> {
             (bytes, summary)
         }
         OutputFormat::Hex => {
-            let text = dfu_file::ihex::write(&targets[0].image, firmware.entry)
-                .map_err(bad_conversion)?;
+            let text =
+                dfu_file::ihex::write(&targets[0].image, firmware.entry).map_err(bad_conversion)?;
             (text.into_bytes(), "Intel HEX".to_string())
         }
     };
@@ -135,7 +135,10 @@ pub fn run(args: ConvertArgs) -> Result<(), CliError> {
 fn output_format(args: &ConvertArgs) -> Result<OutputFormat, CliError> {
     let format = match args.format {
         Some(format) => format,
-        None => match extension(&args.output).map(str::to_ascii_lowercase).as_deref() {
+        None => match extension(&args.output)
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("dfu") => OutputFormat::Dfu,
             Some("bin") => OutputFormat::Bin,
             Some("hex" | "ihex" | "ihx") => OutputFormat::Hex,

@@ -59,7 +59,11 @@ pub fn run(args: InfoArgs) -> Result<(), CliError> {
     let bytes = args.input.load()?;
     let format = args.input.format(&bytes);
     let shown_from_zero = format.needs_address() && args.input.address.is_none();
-    let address = if shown_from_zero { Some(0) } else { args.input.address };
+    let address = if shown_from_zero {
+        Some(0)
+    } else {
+        args.input.address
+    };
     let mut firmware = args.input.read(&bytes, address, true)?;
     if shown_from_zero {
         firmware.warnings.push(
@@ -69,7 +73,11 @@ pub fn run(args: InfoArgs) -> Result<(), CliError> {
     if args.json {
         print_json(&firmware);
     } else {
-        print_text(&args.input.file.display().to_string(), bytes.len(), &firmware);
+        print_text(
+            &args.input.file.display().to_string(),
+            bytes.len(),
+            &firmware,
+        );
     }
     match firmware.suffix.and_then(|s| s.crc_error()) {
         Some(error) => Err(CliError::BadInput {
@@ -109,7 +117,10 @@ fn print_json(firmware: &Firmware) {
         warnings: &firmware.warnings,
     };
     // Serialising these plain structs cannot fail.
-    println!("{}", serde_json::to_string_pretty(&info).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&info).unwrap_or_default()
+    );
 }
 
 fn print_text(path: &str, file_len: usize, firmware: &Firmware) {

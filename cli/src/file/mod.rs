@@ -88,7 +88,12 @@ impl InputArgs {
     }
 
     /// Reads and decodes the file.
-    pub fn read(&self, bytes: &[u8], address: Option<u32>, ignore_crc: bool) -> Result<Firmware, CliError> {
+    pub fn read(
+        &self,
+        bytes: &[u8],
+        address: Option<u32>,
+        ignore_crc: bool,
+    ) -> Result<Firmware, CliError> {
         let options = ReadOptions {
             format: Some(self.format(bytes)),
             address,
