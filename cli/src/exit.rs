@@ -25,6 +25,13 @@ pub enum CliError {
         /// What is wrong with it.
         error: dfu_file::Error,
     },
+    /// A firmware file that is readable but cannot be used as asked.
+    Refused {
+        /// The file concerned.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -41,7 +48,7 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             CliError::Usage(_) => 2,
-            CliError::BadInput { .. } => 3,
+            CliError::BadInput { .. } | CliError::Refused { .. } => 3,
             CliError::Io { .. } => 4,
         })
     }
@@ -56,6 +63,9 @@ impl CliError {
             CliError::BadInput { path, error } => {
                 eprintln!("error: {}: {error}", path.display());
                 eprintln!("  help: {}", error.help());
+            }
+            CliError::Refused { path, reason } => {
+                eprintln!("error: {}: {reason}", path.display());
             }
             CliError::Io {
                 path,

@@ -248,6 +248,24 @@ fn several_targets_need_alt_for_single_target_outputs() {
 }
 
 #[test]
+fn input_without_data_is_refused_as_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.hex");
+    std::fs::write(&empty, ":00000001FF\n").unwrap();
+    let out = convert(&[
+        empty.as_os_str(),
+        "-o".as_ref(),
+        dir.path().join("x.dfu").as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        stderr(&out).contains("the file holds no data"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn output_format_comes_from_extension_or_flag() {
     let dir = tempfile::tempdir().unwrap();
     let unknown = dir.path().join("fw.xyz");

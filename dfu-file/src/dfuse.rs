@@ -106,6 +106,14 @@ pub fn read(file: &[u8], ignore_crc: bool) -> Result<Firmware> {
     for index in 0..usize::from(target_count) {
         targets.push(read_target(&mut cursor, index, &mut warnings)?);
     }
+    for (index, target) in targets.iter().enumerate() {
+        if let Some(first) = targets[..index].iter().position(|t| t.alt == target.alt) {
+            warnings.push(format!(
+                "targets {first} and {index} are both for alternate setting {}",
+                target.alt
+            ));
+        }
+    }
     if cursor.pos < body_end {
         warnings.push(format!(
             "{} bytes at offset {:#X} after the last target belong to no target and were ignored",
@@ -330,6 +338,19 @@ mod tests {
         let firmware = read(&file, false).unwrap();
         assert_eq!(firmware.warnings.len(), 1);
         assert!(firmware.warnings[0].contains("dwTargetSize says 99"));
+    }
+
+    #[test]
+    fn two_targets_for_one_alt_are_reported() {
+        let targets = vec![
+            target(1, None, vec![(0, vec![1])]),
+            target(1, None, vec![(8, vec![2])]),
+        ];
+        let firmware = read(&write(&targets, DeviceIds::default()).unwrap(), false).unwrap();
+        assert_eq!(
+            firmware.warnings,
+            vec!["targets 0 and 1 are both for alternate setting 1".to_string()]
+        );
     }
 
     #[test]

@@ -151,7 +151,8 @@ pub fn detect(file: &[u8], extension: Option<&str>) -> Format {
     if let Some(format) = extension.and_then(Format::from_extension) {
         return format;
     }
-    let mut text = file.iter().skip_while(|b| b.is_ascii_whitespace());
+    let text = file.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(file);
+    let mut text = text.iter().skip_while(|b| b.is_ascii_whitespace());
     match (text.next(), text.next()) {
         (Some(b':'), Some(c)) if c.is_ascii_hexdigit() => Format::Ihex,
         (Some(b'S'), Some(c)) if c.is_ascii_digit() => Format::Srec,
@@ -203,6 +204,7 @@ mod tests {
         assert_eq!(detect(b":10000000", Some("bin")), Format::Bin);
         assert_eq!(detect(b"\r\n:10000000", None), Format::Ihex);
         assert_eq!(detect(b"S00F0000", Some("txt")), Format::Srec);
+        assert_eq!(detect(b"\xEF\xBB\xBF:10000000", None), Format::Ihex);
         assert_eq!(detect(b"\x00\x00\x02\x20", None), Format::Bin);
         assert_eq!(detect(b"anything", Some("S19")), Format::Srec);
     }

@@ -203,6 +203,12 @@ mod tests {
     }
 
     #[test]
+    fn byte_order_mark_and_crlf_are_accepted() {
+        let contents = read(b"\xEF\xBB\xBF:0400000001020304F2\r\n:00000001FF\r\n\x1A").unwrap();
+        assert_eq!(contents.image.segments()[0].data(), &[1, 2, 3, 4]);
+    }
+
+    #[test]
     fn data_after_the_end_record_is_refused() {
         let err = read(b":00000001FF\n:0400000001020304F2\n").unwrap_err();
         assert!(matches!(err, Error::Ihex { line: 2, .. }), "{err}");

@@ -1,7 +1,7 @@
 //! Line handling shared by the text record formats (Intel HEX, S-record).
 
 /// The non-blank lines of a record file with their 1-based numbers, trimmed of
-/// white space and DOS end-of-file marks; or the line and message of the first non-text byte.
+/// white space and DOS end-of-file marks, after any UTF-8 byte-order mark; or the line and message of the first non-text byte.
 pub(crate) fn record_lines(file: &[u8]) -> Result<Vec<(usize, &str)>, (usize, String)> {
     let text = std::str::from_utf8(file).map_err(|err| {
         let offset = err.valid_up_to();
@@ -15,6 +15,8 @@ pub(crate) fn record_lines(file: &[u8]) -> Result<Vec<(usize, &str)>, (usize, St
         )
     })?;
     Ok(text
+        .strip_prefix('\u{FEFF}')
+        .unwrap_or(text)
         .lines()
         .enumerate()
         .map(|(i, line)| {

@@ -38,6 +38,17 @@ pub enum OutputFormat {
     Hex,
 }
 
+impl OutputFormat {
+    /// The usual extension, for messages.
+    fn label(self) -> &'static str {
+        match self {
+            OutputFormat::Dfu => ".dfu",
+            OutputFormat::Bin => ".bin",
+            OutputFormat::Hex => ".hex",
+        }
+    }
+}
+
 /// Arguments of `dfuse file convert`.
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
@@ -84,10 +95,10 @@ pub fn run(args: ConvertArgs) -> Result<(), CliError> {
     }
     let targets = select_targets(&args, &firmware, format)?;
     if targets.iter().all(|t| t.image.is_empty()) {
-        return Err(CliError::Usage(format!(
-            "{} holds no data: there is nothing to convert",
-            args.input.file.display()
-        )));
+        return Err(CliError::Refused {
+            path: args.input.file.clone(),
+            reason: "the file holds no data: there is nothing to convert".into(),
+        });
     }
     let bad_conversion = |error| CliError::BadInput {
         path: args.input.file.clone(),
@@ -159,7 +170,8 @@ fn output_format(args: &ConvertArgs) -> Result<OutputFormat, CliError> {
         ];
         if let Some((flag, _)) = dfu_only.iter().find(|(_, given)| *given) {
             return Err(CliError::Usage(format!(
-                "{flag} only applies to .dfu output, and the output is {format:?}"
+                "{flag} only applies to .dfu output, and the output is {}",
+                format.label()
             )));
         }
     }
@@ -197,10 +209,11 @@ fn select_targets(
     }
     if targets.len() > 1 && format != OutputFormat::Dfu {
         return Err(CliError::Usage(format!(
-            "{} has {} targets (alternate settings {}), but a {format:?} file holds one: choose it with --alt",
+            "{} has {} targets (alternate settings {}), but a {} file holds one: choose it with --alt",
             args.input.file.display(),
             targets.len(),
-            alts()
+            alts(),
+            format.label()
         )));
     }
     if let Some(name) = &args.target_name {

@@ -70,6 +70,7 @@ impl From<InputFormat> for Format {
 #[derive(Args, Debug)]
 pub struct InputArgs {
     /// The firmware file (.dfu, .bin, .hex, .s19/.srec, .elf).
+    #[arg(value_name = "INPUT")]
     pub file: PathBuf,
     /// Read the file as this format instead of detecting it (from magic bytes, then extension, then content).
     #[arg(long, value_enum, value_name = "FORMAT")]
