@@ -5,7 +5,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{dfuse, example, json, stderr, stdout};
+use common::{dfuse, example, json, p, stderr, stdout};
 
 /// The dfu-suffix binary; fails the test with install advice when it is missing.
 fn dfu_suffix() -> PathBuf {
@@ -19,7 +19,7 @@ fn dfu_suffix() -> PathBuf {
     )
 }
 
-fn run_dfu_suffix(args: &[&std::ffi::OsStr]) -> std::process::Output {
+fn run_dfu_suffix(args: &[&str]) -> std::process::Output {
     Command::new(dfu_suffix())
         .args(args)
         .output()
@@ -32,22 +32,34 @@ fn copy_example(name: &str, dir: &Path) -> PathBuf {
     path
 }
 
+/// The example .bin copied into `dir` and given a 0483:DF11 suffix by `dfu-suffix -a`.
+fn example_bin_suffixed_by_dfu_suffix(dir: &Path) -> PathBuf {
+    let bin = copy_example("blinky-f407.bin", dir);
+    let add = run_dfu_suffix(&["-a", p(&bin), "-v", "0483", "-p", "df11"]);
+    assert!(
+        add.status.success(),
+        "dfu-suffix -a failed: {}",
+        stderr(&add)
+    );
+    bin
+}
+
 #[test]
 fn dfu_written_by_convert_passes_dfu_suffix_check() {
     let dir = tempfile::tempdir().unwrap();
     let dfu = dir.path().join("fw.dfu");
     let out = dfuse([
-        "file".as_ref(),
-        "convert".as_ref(),
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        dfu.as_os_str(),
-        "--bcd-device".as_ref(),
-        "0x2200".as_ref(),
+        "file",
+        "convert",
+        p(&example("blinky-f407.hex")),
+        "-o",
+        p(&dfu),
+        "--bcd-device",
+        "0x2200",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
 
-    let check = run_dfu_suffix(&["-c".as_ref(), dfu.as_os_str()]);
+    let check = run_dfu_suffix(&["-c", p(&dfu)]);
     let text = stdout(&check);
     assert!(
         check.status.success(),
@@ -64,25 +76,9 @@ fn dfu_written_by_convert_passes_dfu_suffix_check() {
 #[test]
 fn bin_suffixed_by_dfu_suffix_is_read_with_its_ids_and_a_good_crc() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = copy_example("blinky-f407.bin", dir.path());
-    let add = run_dfu_suffix(&[
-        "-a".as_ref(),
-        bin.as_os_str(),
-        "-v".as_ref(),
-        "0483".as_ref(),
-        "-p".as_ref(),
-        "df11".as_ref(),
-    ]);
-    assert!(add.status.success(), "{}", stderr(&add));
+    let bin = example_bin_suffixed_by_dfu_suffix(dir.path());
 
-    let out = dfuse([
-        "file".as_ref(),
-        "info".as_ref(),
-        "--json".as_ref(),
-        "--address".as_ref(),
-        "0x08000000".as_ref(),
-        bin.as_os_str(),
-    ]);
+    let out = dfuse(["file", "info", "--json", "--address", "0x08000000", p(&bin)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let info = json(&out);
     assert_eq!(info["format"], "dfu");
@@ -96,28 +92,13 @@ fn bin_suffixed_by_dfu_suffix_is_read_with_its_ids_and_a_good_crc() {
 #[test]
 fn one_flipped_byte_is_a_crc_mismatch_for_both_tools() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = copy_example("blinky-f407.bin", dir.path());
-    let add = run_dfu_suffix(&[
-        "-a".as_ref(),
-        bin.as_os_str(),
-        "-v".as_ref(),
-        "0483".as_ref(),
-        "-p".as_ref(),
-        "df11".as_ref(),
-    ]);
-    assert!(add.status.success(), "{}", stderr(&add));
+    let bin = example_bin_suffixed_by_dfu_suffix(dir.path());
     for file in [bin, copy_example("blinky-f407.dfu", dir.path())] {
         let mut bytes = std::fs::read(&file).unwrap();
         bytes[100] ^= 0x01;
         std::fs::write(&file, bytes).unwrap();
 
-        let out = dfuse([
-            "file".as_ref(),
-            "info".as_ref(),
-            "--address".as_ref(),
-            "0x08000000".as_ref(),
-            file.as_os_str(),
-        ]);
+        let out = dfuse(["file", "info", "--address", "0x08000000", p(&file)]);
         assert_eq!(out.status.code(), Some(3), "{}", file.display());
         assert!(
             stderr(&out).contains("CRC mismatch: file says 0x"),
@@ -127,17 +108,17 @@ fn one_flipped_byte_is_a_crc_mismatch_for_both_tools() {
         assert!(stdout(&out).contains("MISMATCH"), "{}", stdout(&out));
 
         let out = dfuse([
-            "file".as_ref(),
-            "info".as_ref(),
-            "--json".as_ref(),
-            "--address".as_ref(),
-            "0x08000000".as_ref(),
-            file.as_os_str(),
+            "file",
+            "info",
+            "--json",
+            "--address",
+            "0x08000000",
+            p(&file),
         ]);
         assert_eq!(out.status.code(), Some(3));
         assert_eq!(json(&out)["suffix"]["crc_ok"], false);
 
-        let check = run_dfu_suffix(&["-c".as_ref(), file.as_os_str()]);
+        let check = run_dfu_suffix(&["-c", p(&file)]);
         assert!(
             !check.status.success(),
             "dfu-suffix agrees the CRC is wrong"

@@ -4,11 +4,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{dfuse, example, json, stderr, stdout};
+use common::{dfuse, example, json, p, stderr, stdout};
 use dfu_file::{DeviceIds, Image, ReadOptions, Target};
 
-fn convert(args: &[&std::ffi::OsStr]) -> std::process::Output {
-    let mut all: Vec<&std::ffi::OsStr> = vec!["file".as_ref(), "convert".as_ref()];
+fn convert(args: &[&str]) -> std::process::Output {
+    let mut all = vec!["file", "convert"];
     all.extend_from_slice(args);
     dfuse(all)
 }
@@ -33,19 +33,19 @@ fn hex_to_dfu_to_hex_keeps_the_image() {
     let dfu = dir.path().join("a.dfu");
     let hex = dir.path().join("b.hex");
     let out = convert(&[
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        dfu.as_os_str(),
-        "--alt".as_ref(),
-        "2".as_ref(),
-        "--target-name".as_ref(),
-        "Flash".as_ref(),
-        "--vid".as_ref(),
-        "0x28e9".as_ref(),
-        "--pid".as_ref(),
-        "393".as_ref(),
-        "--bcd-device".as_ref(),
-        "0x0100".as_ref(),
+        p(&example("blinky-f407.hex")),
+        "-o",
+        p(&dfu),
+        "--alt",
+        "2",
+        "--target-name",
+        "Flash",
+        "--vid",
+        "0x28e9",
+        "--pid",
+        "393",
+        "--bcd-device",
+        "0x0100",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -65,7 +65,7 @@ fn hex_to_dfu_to_hex_keeps_the_image() {
         }
     );
 
-    let out = convert(&[dfu.as_os_str(), "-o".as_ref(), hex.as_os_str()]);
+    let out = convert(&[p(&dfu), "-o", p(&hex)]);
     assert!(out.status.success(), "{}", stderr(&out));
     let original = read(&example("blinky-f407.hex"), None);
     assert_eq!(read(&hex, None).targets[0].image, original.targets[0].image);
@@ -77,20 +77,14 @@ fn dfu_to_dfu_keeps_the_suffix_ids_unless_overridden() {
     let first = dir.path().join("first.dfu");
     let second = dir.path().join("second.dfu");
     let out = convert(&[
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        first.as_os_str(),
-        "--vid".as_ref(),
-        "0x2e3c".as_ref(),
+        p(&example("blinky-f407.hex")),
+        "-o",
+        p(&first),
+        "--vid",
+        "0x2e3c",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = convert(&[
-        first.as_os_str(),
-        "-o".as_ref(),
-        second.as_os_str(),
-        "--pid".as_ref(),
-        "0xffff".as_ref(),
-    ]);
+    let out = convert(&[p(&first), "-o", p(&second), "--pid", "0xffff"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let ids = read(&second, None).suffix.unwrap().ids;
     assert_eq!(
@@ -107,11 +101,7 @@ fn dfu_to_dfu_keeps_the_suffix_ids_unless_overridden() {
 fn elf_to_bin_fills_the_gap_and_prints_the_load_address() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("fw.bin");
-    let out = convert(&[
-        example("blinky-f407.elf").as_os_str(),
-        "-o".as_ref(),
-        bin.as_os_str(),
-    ]);
+    let out = convert(&[p(&example("blinky-f407.elf")), "-o", p(&bin)]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stdout(&out).contains("--address 0x08000000"),
@@ -132,11 +122,11 @@ fn bin_with_address_to_dfu_places_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let dfu = dir.path().join("fw.dfu");
     let out = convert(&[
-        example("blinky-f407.bin").as_os_str(),
-        "--address".as_ref(),
-        "0x08000000".as_ref(),
-        "-o".as_ref(),
-        dfu.as_os_str(),
+        p(&example("blinky-f407.bin")),
+        "--address",
+        "0x08000000",
+        "-o",
+        p(&dfu),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let target = &read(&dfu, None).targets[0];
@@ -149,9 +139,9 @@ fn bin_with_address_to_dfu_places_the_data() {
 fn bin_without_address_is_refused_with_advice() {
     let dir = tempfile::tempdir().unwrap();
     let out = convert(&[
-        example("blinky-f407.bin").as_os_str(),
-        "-o".as_ref(),
-        dir.path().join("x.dfu").as_os_str(),
+        p(&example("blinky-f407.bin")),
+        "-o",
+        p(&dir.path().join("x.dfu")),
     ]);
     assert_eq!(out.status.code(), Some(3));
     assert!(stderr(&out).contains("pass --address"), "{}", stderr(&out));
@@ -162,11 +152,11 @@ fn gap_over_the_fill_limit_is_refused_and_nothing_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("fw.bin");
     let out = convert(&[
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        bin.as_os_str(),
-        "--max-fill".as_ref(),
-        "4K".as_ref(),
+        p(&example("blinky-f407.hex")),
+        "-o",
+        p(&bin),
+        "--max-fill",
+        "4K",
     ]);
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
@@ -197,7 +187,7 @@ fn several_targets_need_alt_for_single_target_outputs() {
     std::fs::write(&multi, file).unwrap();
 
     let hex = dir.path().join("ob.hex");
-    let out = convert(&[multi.as_os_str(), "-o".as_ref(), hex.as_os_str()]);
+    let out = convert(&[p(&multi), "-o", p(&hex)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("has 2 targets (alternate settings 0, 1)"),
@@ -210,23 +200,11 @@ fn several_targets_need_alt_for_single_target_outputs() {
         stderr(&out)
     );
 
-    let out = convert(&[
-        multi.as_os_str(),
-        "-o".as_ref(),
-        hex.as_os_str(),
-        "--alt".as_ref(),
-        "1".as_ref(),
-    ]);
+    let out = convert(&[p(&multi), "-o", p(&hex), "--alt", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(read(&hex, None).targets[0].image, option_bytes);
 
-    let out = convert(&[
-        multi.as_os_str(),
-        "-o".as_ref(),
-        hex.as_os_str(),
-        "--alt".as_ref(),
-        "7".as_ref(),
-    ]);
+    let out = convert(&[p(&multi), "-o", p(&hex), "--alt", "7"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no target for alternate setting 7 (it has: 0, 1)"),
@@ -235,14 +213,9 @@ fn several_targets_need_alt_for_single_target_outputs() {
     );
 
     let both = dir.path().join("both.dfu");
-    let out = convert(&[multi.as_os_str(), "-o".as_ref(), both.as_os_str()]);
+    let out = convert(&[p(&multi), "-o", p(&both)]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let info = json(&dfuse([
-        "file".as_ref(),
-        "info".as_ref(),
-        "--json".as_ref(),
-        both.as_os_str(),
-    ]));
+    let info = json(&dfuse(["file", "info", "--json", p(&both)]));
     assert_eq!(info["targets"][1]["name"], "Option Bytes");
     assert_eq!(info["targets"][1]["alt"], 1);
 }
@@ -252,11 +225,7 @@ fn input_without_data_is_refused_as_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let empty = dir.path().join("empty.hex");
     std::fs::write(&empty, ":00000001FF\n").unwrap();
-    let out = convert(&[
-        empty.as_os_str(),
-        "-o".as_ref(),
-        dir.path().join("x.dfu").as_os_str(),
-    ]);
+    let out = convert(&[p(&empty), "-o", p(&dir.path().join("x.dfu"))]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr(&out).contains("the file holds no data"),
@@ -269,11 +238,7 @@ fn input_without_data_is_refused_as_bad_input() {
 fn output_format_comes_from_extension_or_flag() {
     let dir = tempfile::tempdir().unwrap();
     let unknown = dir.path().join("fw.xyz");
-    let out = convert(&[
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        unknown.as_os_str(),
-    ]);
+    let out = convert(&[p(&example("blinky-f407.hex")), "-o", p(&unknown)]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("name it .dfu, .bin or .hex, or pass --format"),
@@ -282,11 +247,11 @@ fn output_format_comes_from_extension_or_flag() {
     );
 
     let out = convert(&[
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        unknown.as_os_str(),
-        "--format".as_ref(),
-        "dfu".as_ref(),
+        p(&example("blinky-f407.hex")),
+        "-o",
+        p(&unknown),
+        "--format",
+        "dfu",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(&std::fs::read(&unknown).unwrap()[..5], b"DfuSe");
@@ -296,11 +261,11 @@ fn output_format_comes_from_extension_or_flag() {
 fn dfu_only_options_are_refused_for_other_outputs() {
     let dir = tempfile::tempdir().unwrap();
     let out = convert(&[
-        example("blinky-f407.hex").as_os_str(),
-        "-o".as_ref(),
-        dir.path().join("x.bin").as_os_str(),
-        "--vid".as_ref(),
-        "0x0483".as_ref(),
+        p(&example("blinky-f407.hex")),
+        "-o",
+        p(&dir.path().join("x.bin")),
+        "--vid",
+        "0x0483",
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
@@ -318,7 +283,7 @@ fn crc_mismatch_is_refused_unless_ignored_and_then_repaired() {
     bytes[300] ^= 0x40;
     std::fs::write(&damaged, &bytes).unwrap();
     let repaired = dir.path().join("repaired.dfu");
-    let out = convert(&[damaged.as_os_str(), "-o".as_ref(), repaired.as_os_str()]);
+    let out = convert(&[p(&damaged), "-o", p(&repaired)]);
     assert_eq!(out.status.code(), Some(3));
     assert!(
         stderr(&out).contains("CRC mismatch: file says 0x"),
@@ -327,12 +292,7 @@ fn crc_mismatch_is_refused_unless_ignored_and_then_repaired() {
     );
     assert!(!repaired.exists());
 
-    let out = convert(&[
-        damaged.as_os_str(),
-        "-o".as_ref(),
-        repaired.as_os_str(),
-        "--ignore-crc".as_ref(),
-    ]);
+    let out = convert(&[p(&damaged), "-o", p(&repaired), "--ignore-crc"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("warning:"), "{}", stderr(&out));
     assert!(read(&repaired, None).suffix.unwrap().crc_ok());

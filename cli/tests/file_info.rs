@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{dfuse, example, json, stderr, stdout};
+use common::{dfuse, example, json, p, stderr, stdout};
 use serde_json::json;
 
 /// The two sections of the example firmware, as JSON elements.
@@ -15,12 +15,7 @@ fn example_elements() -> serde_json::Value {
 
 #[test]
 fn json_of_the_example_dfu_matches_the_documented_schema_exactly() {
-    let output = dfuse(
-        ["file", "info", "--json"]
-            .map(Into::into)
-            .into_iter()
-            .chain([example("blinky-f407.dfu").into_os_string()]),
-    );
+    let output = dfuse(["file", "info", "--json", p(&example("blinky-f407.dfu"))]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(
         json(&output),
@@ -40,12 +35,7 @@ fn hex_srec_and_elf_describe_the_same_firmware() {
         ("blinky-f407.s19", "srec"),
         ("blinky-f407.elf", "elf"),
     ] {
-        let output = dfuse([
-            "file".into(),
-            "info".into(),
-            "--json".into(),
-            example(file).into_os_string(),
-        ]);
+        let output = dfuse(["file", "info", "--json", p(&example(file))]);
         assert!(output.status.success(), "{file}: {}", stderr(&output));
         assert_eq!(
             json(&output),
@@ -64,14 +54,7 @@ fn hex_srec_and_elf_describe_the_same_firmware() {
 fn raw_binary_takes_its_address_in_hex_or_decimal() {
     let bin = example("blinky-f407.bin");
     for address in ["0x08000000", "134217728"] {
-        let output = dfuse([
-            "file".as_ref(),
-            "info".as_ref(),
-            "--json".as_ref(),
-            "--address".as_ref(),
-            address.as_ref(),
-            bin.as_os_str(),
-        ]);
+        let output = dfuse(["file", "info", "--json", "--address", address, p(&bin)]);
         assert!(output.status.success(), "{}", stderr(&output));
         let info = json(&output);
         assert_eq!(info["format"], "bin");
@@ -85,11 +68,7 @@ fn raw_binary_takes_its_address_in_hex_or_decimal() {
 
 #[test]
 fn raw_binary_without_address_is_shown_from_zero_with_a_warning() {
-    let output = dfuse([
-        "file".as_ref(),
-        "info".as_ref(),
-        example("blinky-f407.bin").as_os_str(),
-    ]);
+    let output = dfuse(["file", "info", p(&example("blinky-f407.bin"))]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(text.contains("Format:   raw binary"), "{text}");
@@ -99,11 +78,7 @@ fn raw_binary_without_address_is_shown_from_zero_with_a_warning() {
 
 #[test]
 fn text_output_names_format_suffix_targets_and_entry() {
-    let output = dfuse([
-        "file".as_ref(),
-        "info".as_ref(),
-        example("blinky-f407.hex").as_os_str(),
-    ]);
+    let output = dfuse(["file", "info", p(&example("blinky-f407.hex"))]);
     let text = stdout(&output);
     assert!(text.contains("Format:   Intel HEX"), "{text}");
     assert!(text.contains("Suffix:   none"), "{text}");
@@ -117,11 +92,7 @@ fn text_output_names_format_suffix_targets_and_entry() {
         "{text}"
     );
 
-    let output = dfuse([
-        "file".as_ref(),
-        "info".as_ref(),
-        example("blinky-f407.dfu").as_os_str(),
-    ]);
+    let output = dfuse(["file", "info", p(&example("blinky-f407.dfu"))]);
     let text = stdout(&output);
     assert!(
         text.contains("VID 0x0483  PID 0xDF11  bcdDevice 0xFFFF  bcdDFU 0x011A  CRC 0x"),
@@ -153,7 +124,7 @@ fn malformed_file_is_bad_input_with_code_3_naming_the_line() {
     let mut text = std::fs::read_to_string(example("blinky-f407.hex")).unwrap();
     text.truncate(text.find(":00000001FF").unwrap());
     std::fs::write(&path, text).unwrap();
-    let output = dfuse(["file".as_ref(), "info".as_ref(), path.as_os_str()]);
+    let output = dfuse(["file", "info", p(&path)]);
     assert_eq!(output.status.code(), Some(3));
     let err = stderr(&output);
     assert!(

@@ -5,18 +5,8 @@ use object::elf::{FileHeader32, FileHeader64, PT_LOAD};
 use object::read::elf::{FileHeader, ProgramHeader};
 
 use crate::error::{Error, Result};
-use crate::image::{Image, ImageBuilder, check_fits};
-
-/// An ELF file's loadable data and entry point.
-#[derive(Debug)]
-pub struct ElfContents {
-    /// The file bytes of every PT_LOAD header with data, at its p_paddr.
-    pub image: Image,
-    /// e_entry, when it fits in 32 bits.
-    pub entry: Option<u32>,
-    /// Things worth telling the user.
-    pub warnings: Vec<String>,
-}
+use crate::firmware::Loaded;
+use crate::image::{ImageBuilder, check_fits};
 
 fn err(message: impl Into<String>) -> Error {
     Error::Elf {
@@ -25,7 +15,10 @@ fn err(message: impl Into<String>) -> Error {
 }
 
 /// Reads a 32- or 64-bit ELF file of either byte order.
-pub fn read(file: &[u8]) -> Result<ElfContents> {
+///
+/// The image holds the file bytes of every PT_LOAD header with data, at its
+/// p_paddr; the entry is e_entry when it fits in 32 bits.
+pub fn read(file: &[u8]) -> Result<Loaded> {
     match file.get(4) {
         Some(1) => read_as::<FileHeader32<Endianness>>(file),
         Some(2) => read_as::<FileHeader64<Endianness>>(file),
@@ -39,7 +32,7 @@ pub fn read(file: &[u8]) -> Result<ElfContents> {
     }
 }
 
-fn read_as<Elf: FileHeader<Endian = Endianness>>(file: &[u8]) -> Result<ElfContents> {
+fn read_as<Elf: FileHeader<Endian = Endianness>>(file: &[u8]) -> Result<Loaded> {
     let header = Elf::parse(file).map_err(|e| err(format!("bad header: {e}")))?;
     let endian = header
         .endian()
@@ -91,7 +84,7 @@ fn read_as<Elf: FileHeader<Endian = Endianness>>(file: &[u8]) -> Result<ElfConte
             None
         }
     };
-    Ok(ElfContents {
+    Ok(Loaded {
         image,
         entry,
         warnings,

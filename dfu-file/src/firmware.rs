@@ -77,6 +77,17 @@ impl Format {
     }
 }
 
+/// What a single-image format (Intel HEX, S-record, ELF) holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loaded {
+    /// The data.
+    pub image: Image,
+    /// The start address, when the file records one.
+    pub entry: Option<u32>,
+    /// Oddities that did not stop reading.
+    pub warnings: Vec<String>,
+}
+
 /// The data for one alternate setting.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
@@ -118,13 +129,13 @@ pub struct Firmware {
 }
 
 impl Firmware {
-    fn single(format: Format, image: Image, entry: Option<u32>, warnings: Vec<String>) -> Self {
+    fn single(format: Format, loaded: Loaded) -> Self {
         Firmware {
             format,
-            targets: vec![Target::from_image(0, None, image)],
+            targets: vec![Target::from_image(0, None, loaded.image)],
             suffix: None,
-            entry,
-            warnings,
+            entry: loaded.entry,
+            warnings: loaded.warnings,
         }
     }
 }
@@ -169,18 +180,9 @@ pub fn read(file: &[u8], extension: Option<&str>, options: &ReadOptions) -> Resu
     let mut firmware = match format {
         Format::Dfuse => dfuse::read(file, options.ignore_crc)?,
         Format::Dfu | Format::Bin => raw::read(file, options.address, options.ignore_crc)?,
-        Format::Ihex => {
-            let contents = ihex::read(file)?;
-            Firmware::single(format, contents.image, contents.entry, Vec::new())
-        }
-        Format::Srec => {
-            let contents = srec::read(file)?;
-            Firmware::single(format, contents.image, contents.entry, Vec::new())
-        }
-        Format::Elf => {
-            let contents = elf::read(file)?;
-            Firmware::single(format, contents.image, contents.entry, contents.warnings)
-        }
+        Format::Ihex => Firmware::single(format, ihex::read(file)?),
+        Format::Srec => Firmware::single(format, srec::read(file)?),
+        Format::Elf => Firmware::single(format, elf::read(file)?),
     };
     if let Some(address) = options.address
         && !firmware.format.needs_address()

@@ -3,8 +3,12 @@
 use ihex::Record;
 
 use crate::error::{Error, Result};
+use crate::firmware::Loaded;
 use crate::image::{ADDRESS_SPACE_END, Image, ImageBuilder};
-use crate::text::{line_after, record_lines};
+use crate::text::read_records;
+
+/// How messages name the record that must close a file.
+const END_RECORD: &str = "end-of-file record (:00000001FF)";
 
 /// Data bytes per record written (the common choice of toolchains).
 const BYTES_PER_RECORD: usize = 16;
@@ -18,40 +22,22 @@ enum Base {
     Segment(u32),
 }
 
-/// An Intel HEX file's data and start address.
-#[derive(Debug)]
-pub struct IhexContents {
-    /// The data.
-    pub image: Image,
-    /// The start address (record 03 as CS*16+IP, or record 05).
-    pub entry: Option<u32>,
-}
-
-fn err(line: usize, message: impl Into<String>) -> Error {
-    Error::Ihex {
-        line,
-        message: message.into(),
-    }
+fn err(line: usize, message: String) -> Error {
+    Error::Ihex { line, message }
 }
 
 /// Reads an Intel HEX file; it must end with an end-of-file record.
-pub fn read(file: &[u8]) -> Result<IhexContents> {
-    let lines = record_lines(file).map_err(|(line, message)| err(line, message))?;
+///
+/// The entry is the start address record: 03 as CS*16+IP, or 05.
+pub fn read(file: &[u8]) -> Result<Loaded> {
     let mut builder = ImageBuilder::default();
     let mut base = Base::Linear(0);
     let mut entry = None;
-    let mut end_line = None;
-    for &(line, text) in &lines {
-        if let Some(end) = end_line {
-            return Err(err(
-                line,
-                format!("content after the end-of-file record on line {end}"),
-            ));
-        }
-        let record = Record::from_record_string(text).map_err(|e| err(line, describe(&e)))?;
+    let parse = |text: &str| Record::from_record_string(text).map_err(|e| describe(&e));
+    read_records(file, err, END_RECORD, parse, |line, record| {
         match record {
             Record::Data { offset, value } => place(&mut builder, base, offset, &value, line)?,
-            Record::EndOfFile => end_line = Some(line),
+            Record::EndOfFile => return Ok(true),
             Record::ExtendedSegmentAddress(segment) => {
                 base = Base::Segment(u32::from(segment) << 4)
             }
@@ -61,15 +47,13 @@ pub fn read(file: &[u8]) -> Result<IhexContents> {
             }
             Record::StartLinearAddress(address) => entry = Some(address),
         }
-    }
-    if end_line.is_none() {
-        return Err(err(
-            line_after(&lines),
-            "no end-of-file record (:00000001FF): the file may be truncated",
-        ));
-    }
-    let image = builder.finish()?;
-    Ok(IhexContents { image, entry })
+        Ok(false)
+    })?;
+    Ok(Loaded {
+        image: builder.finish()?,
+        entry,
+        warnings: Vec::new(),
+    })
 }
 
 /// The crate's message, except for checksums, whose two values it labels the wrong way round.
@@ -95,10 +79,8 @@ fn place(
         Base::Linear(upper) => {
             let start = u64::from(upper) + u64::from(offset);
             if start + value.len() as u64 > ADDRESS_SPACE_END {
-                return Err(err(
-                    line,
-                    format!("{} bytes at {start:#010X} run past 4 GiB", value.len()),
-                ));
+                let message = format!("{} bytes at {start:#010X} run past 4 GiB", value.len());
+                return Err(err(line, message));
             }
             builder.push(start as u32, value)
         }

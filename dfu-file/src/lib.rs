@@ -27,6 +27,6 @@ pub mod suffix;
 mod text;
 
 pub use error::{Error, Result, Span};
-pub use firmware::{Firmware, Format, ReadOptions, Target, detect, read};
+pub use firmware::{Firmware, Format, Loaded, ReadOptions, Target, detect, read};
 pub use image::{Image, Segment};
 pub use suffix::{DeviceIds, Suffix};

@@ -3,44 +3,31 @@
 use srec::{Address16, Address24, Address32, Count16, Count24, Data, Record};
 
 use crate::error::{Error, Result};
-use crate::image::{Image, ImageBuilder, check_fits};
-use crate::text::{line_after, record_lines};
+use crate::firmware::Loaded;
+use crate::image::{ImageBuilder, check_fits};
+use crate::text::read_records;
 
-/// An S-record file's data and start address.
-#[derive(Debug)]
-pub struct SrecContents {
-    /// The data of its S1/S2/S3 records.
-    pub image: Image,
-    /// The start address of its S7/S8/S9 record.
-    pub entry: Option<u32>,
-}
+/// How messages name the record that must close a file.
+const END_RECORD: &str = "S7/S8/S9 termination record";
 
-fn err(line: usize, message: impl Into<String>) -> Error {
-    Error::Srec {
-        line,
-        message: message.into(),
-    }
+fn err(line: usize, message: String) -> Error {
+    Error::Srec { line, message }
 }
 
 /// Reads an S-record file; it must end with an S7, S8 or S9 termination record.
-pub fn read(file: &[u8]) -> Result<SrecContents> {
-    let lines = record_lines(file).map_err(|(line, message)| err(line, message))?;
+///
+/// The image holds the S1/S2/S3 data; the entry is the termination record's address.
+pub fn read(file: &[u8]) -> Result<Loaded> {
     let mut builder = ImageBuilder::default();
     let mut data_records: u32 = 0;
     let mut entry = None;
-    let mut end_line = None;
-    for &(line, text) in &lines {
-        if let Some(end) = end_line {
-            return Err(err(
-                line,
-                format!("content after the termination record on line {end}"),
-            ));
-        }
-        let record: Record = text
-            .parse()
-            .map_err(|e: srec::ReaderError| err(line, format!("{e} in {:?}", short(text))))?;
+    let parse = |text: &str| {
+        text.parse::<Record>()
+            .map_err(|e| format!("{e} in {:?}", short(text)))
+    };
+    read_records(file, err, END_RECORD, parse, |line, record| {
         let (address, data) = match record {
-            Record::S0(_) => continue,
+            Record::S0(_) => return Ok(false),
             Record::S1(Data {
                 address: Address16(a),
                 data,
@@ -55,41 +42,33 @@ pub fn read(file: &[u8]) -> Result<SrecContents> {
             }) => (a, data),
             Record::S5(Count16(count)) => {
                 check_count(u32::from(count), data_records, 0xFFFF, line)?;
-                continue;
+                return Ok(false);
             }
             Record::S6(Count24(count)) => {
                 check_count(count, data_records, 0xFF_FFFF, line)?;
-                continue;
+                return Ok(false);
             }
             Record::S7(Address32(a)) | Record::S8(Address24(a)) => {
                 entry = Some(a);
-                end_line = Some(line);
-                continue;
+                return Ok(true);
             }
             Record::S9(Address16(a)) => {
                 entry = Some(u32::from(a));
-                end_line = Some(line);
-                continue;
+                return Ok(true);
             }
         };
         check_fits(u64::from(address), data.len() as u64).map_err(|_| {
-            err(
-                line,
-                format!("{} bytes at {address:#010X} run past 4 GiB", data.len()),
-            )
+            let message = format!("{} bytes at {address:#010X} run past 4 GiB", data.len());
+            err(line, message)
         })?;
         builder.push(address, &data)?;
         data_records = data_records.wrapping_add(1);
-    }
-    if end_line.is_none() {
-        return Err(err(
-            line_after(&lines),
-            "no S7/S8/S9 termination record: the file may be truncated",
-        ));
-    }
-    Ok(SrecContents {
+        Ok(false)
+    })?;
+    Ok(Loaded {
         image: builder.finish()?,
         entry,
+        warnings: Vec::new(),
     })
 }
 

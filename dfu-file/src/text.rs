@@ -1,9 +1,54 @@
-//! Line handling shared by the text record formats (Intel HEX, S-record).
+//! The skeleton shared by the text record formats (Intel HEX, S-record): numbered
+//! lines, one record each, closed by an end record.
 
-/// The non-blank lines of a record file with their 1-based numbers, trimmed of
-/// white space and DOS end-of-file marks, after any UTF-8 byte-order mark; or the line and message of the first non-text byte.
-pub(crate) fn record_lines(file: &[u8]) -> Result<Vec<(usize, &str)>, (usize, String)> {
-    let text = std::str::from_utf8(file).map_err(|err| {
+use crate::error::{Error, Result};
+
+/// Feeds each record of a text record file to `handle`, which returns true for the end record.
+///
+/// Blank lines, white space, a UTF-8 byte-order mark and DOS end-of-file marks
+/// are skipped. Non-text bytes, a record `parse` rejects, anything after the
+/// end record and a missing end record are errors made by `error` with the line number.
+pub(crate) fn read_records<R>(
+    file: &[u8],
+    error: fn(usize, String) -> Error,
+    end_record: &str,
+    parse: impl Fn(&str) -> std::result::Result<R, String>,
+    mut handle: impl FnMut(usize, R) -> Result<bool>,
+) -> Result<()> {
+    let text = decode(file).map_err(|(line, message)| error(line, message))?;
+    let mut end_line = None;
+    let mut last_line = 0; // of the last record, so a missing end record is "the line after it"
+    let lines = text.strip_prefix('\u{FEFF}').unwrap_or(text).lines();
+    for (index, line) in lines.enumerate() {
+        let number = index + 1;
+        let record = line.trim_matches(|c: char| c.is_whitespace() || c == '\x1A');
+        if record.is_empty() {
+            continue;
+        }
+        last_line = number;
+        if let Some(end) = end_line {
+            return Err(error(
+                number,
+                format!("content after the {end_record} on line {end}"),
+            ));
+        }
+        let parsed = parse(record).map_err(|message| error(number, message))?;
+        if handle(number, parsed)? {
+            end_line = Some(number);
+        }
+    }
+    match end_line {
+        Some(_) => Ok(()),
+        None => Err(error(
+            last_line + 1,
+            format!("no {end_record}: the file may be truncated"),
+        )),
+    }
+}
+
+/// The file as text, or the line and a message naming the first non-text byte.
+fn decode(file: &[u8]) -> std::result::Result<&str, (usize, String)> {
+    std::str::from_utf8(file).map_err(|err| {
         let offset = err.valid_up_to();
         let line = file[..offset].iter().filter(|&&b| b == b'\n').count() + 1;
         (
@@ -13,23 +58,5 @@ pub(crate) fn record_lines(file: &[u8]) -> Result<Vec<(usize, &str)>, (usize, St
                 file[offset]
             ),
         )
-    })?;
-    Ok(text
-        .strip_prefix('\u{FEFF}')
-        .unwrap_or(text)
-        .lines()
-        .enumerate()
-        .map(|(i, line)| {
-            (
-                i + 1,
-                line.trim_matches(|c: char| c.is_whitespace() || c == '\x1A'),
-            )
-        })
-        .filter(|(_, line)| !line.is_empty())
-        .collect())
-}
-
-/// The line number just past the last one, for "missing end record" errors.
-pub(crate) fn line_after(lines: &[(usize, &str)]) -> usize {
-    lines.last().map_or(1, |(n, _)| n + 1)
+    })
 }

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The example firmware file `name` in assets/examples.
@@ -10,6 +10,11 @@ pub fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../assets/examples")
         .join(name)
+}
+
+/// A test path as a command-line argument.
+pub fn p(path: &Path) -> &str {
+    path.to_str().expect("test paths are UTF-8")
 }
 
 /// Runs `dfuse` with `args`.
