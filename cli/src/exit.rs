@@ -61,7 +61,7 @@ impl CliError {
                 eprintln!("  help: see `dfuse --help` and the --help of the command");
             }
             CliError::BadInput { path, error } => {
-                eprintln!("error: {}: {error}", path.display());
+                eprintln!("error[{}]: {}: {error}", error.code(), path.display());
                 eprintln!("  help: {}", error.help());
             }
             CliError::Refused { path, reason } => {
