@@ -127,6 +127,7 @@ fn malformed_file_is_bad_input_with_code_3_naming_the_line() {
     let output = dfuse(["file", "info", p(&path)]);
     assert_eq!(output.status.code(), Some(3));
     let err = stderr(&output);
+    assert!(err.contains("error[ihex]: "), "{err}");
     assert!(
         err.contains("Intel HEX line 17: no end-of-file record"),
         "{err}"
