@@ -136,6 +136,20 @@ S9030000FC\n";
     }
 
     #[test]
+    fn non_ascii_inside_a_record_is_an_error_not_a_panic() {
+        // Found by fuzzing: the srec crate slices at byte offsets and panicked on a BOM mid-line.
+        let err = read("S3\u{FEFF}090800000001020304E4\n".as_bytes()).unwrap_err();
+        assert!(matches!(err, Error::Srec { line: 1, .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("'\\u{feff}' in column 3 is not ASCII"),
+            "{err}"
+        );
+        let crash = include_bytes!("../fuzz/seeds/read_srec/regression-non-ascii-mid-record");
+        assert!(read(crash).is_err());
+    }
+
+    #[test]
     fn binary_input_names_the_byte() {
         let err = read(b"S3\n\xFF\xFE").unwrap_err();
         assert!(matches!(err, Error::Srec { line: 2, .. }), "{err}");

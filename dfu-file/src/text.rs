@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 /// Blank lines, white space, a UTF-8 byte-order mark and DOS end-of-file marks
 /// are skipped. Non-text bytes, a record `parse` rejects, anything after the
 /// end record and a missing end record are errors made by `error` with the line number.
+/// `parse` only ever sees ASCII.
 pub(crate) fn read_records<R>(
     file: &[u8],
     error: fn(usize, String) -> Error,
@@ -31,6 +32,11 @@ pub(crate) fn read_records<R>(
                 number,
                 format!("content after the {end_record} on line {end}"),
             ));
+        }
+        // Records are ASCII; record parsers may slice at byte offsets and must never see more.
+        if let Some((column, c)) = record.chars().enumerate().find(|(_, c)| !c.is_ascii()) {
+            let message = format!("character {c:?} in column {} is not ASCII", column + 1);
+            return Err(error(number, message));
         }
         let parsed = parse(record).map_err(|message| error(number, message))?;
         if handle(number, parsed)? {
