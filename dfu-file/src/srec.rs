@@ -21,11 +21,11 @@ pub fn read(file: &[u8]) -> Result<Loaded> {
     let mut builder = ImageBuilder::default();
     let mut data_records: u32 = 0;
     let mut entry = None;
-    let parse = |text: &str| {
-        text.parse::<Record>()
-            .map_err(|e| format!("{e} in {:?}", short(text)))
-    };
+    let parse = |text: &str| parse_record(text).map_err(|e| format!("{e} in {:?}", short(text)));
     read_records(file, err, END_RECORD, parse, |line, record| {
+        let Some(record) = record else {
+            return Ok(false); // an S0 header
+        };
         let (address, data) = match record {
             Record::S0(_) => return Ok(false),
             Record::S1(Data {
@@ -70,6 +70,18 @@ pub fn read(file: &[u8]) -> Result<Loaded> {
         entry,
         warnings: Vec::new(),
     })
+}
+
+/// Parses one record; `None` for a well-formed S0 header, which carries nothing to flash.
+///
+/// The srec crate (0.2) panics on S0 records that are shorter than their
+/// address or not UTF-8. An S0 is laid out like an S1 (16-bit address, then
+/// bytes, same checksum), so it is checked as one and then dropped.
+fn parse_record(text: &str) -> std::result::Result<Option<Record>, srec::ReaderError> {
+    match text.strip_prefix("S0") {
+        Some(rest) => format!("S1{rest}").parse::<Record>().map(|_| None),
+        None => text.parse::<Record>().map(Some),
+    }
 }
 
 /// Compares an S5/S6 count with the data records seen, modulo the count's width (`mask`).
@@ -146,6 +158,23 @@ S9030000FC\n";
             "{err}"
         );
         let crash = include_bytes!("../fuzz/seeds/read_srec/regression-non-ascii-mid-record");
+        assert!(read(crash).is_err());
+    }
+
+    #[test]
+    fn malformed_s0_headers_are_errors_not_panics() {
+        // Found by fuzzing: the srec crate panics on these S0 records.
+        let short = read(b"S001FE\nS9030000FC\n").unwrap_err();
+        assert!(matches!(short, Error::Srec { line: 1, .. }), "{short}");
+        let bad_checksum = read(b"S0050000FF0000\nS9030000FC\n").unwrap_err();
+        assert!(
+            bad_checksum.to_string().contains("checksum"),
+            "{bad_checksum}"
+        );
+        // A header that is not UTF-8 is fine: it is only a header.
+        let contents = read(b"S0050000FFFEFD\nS9030000FC\n").unwrap();
+        assert!(contents.image.is_empty());
+        let crash = include_bytes!("../fuzz/seeds/read_srec/regression-s0-not-utf8");
         assert!(read(crash).is_err());
     }
 
