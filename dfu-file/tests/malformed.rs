@@ -123,8 +123,19 @@ fn oversized_element_count_does_not_allocate_or_hang() {
     file[count_at..count_at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     fix_crc(&mut file);
     let err = dfuse::read(&file, false).unwrap_err();
+    // Two real elements (8 + 4 and 8 + 2 bytes) end exactly where the suffix starts.
+    let end = 11 + 274 + 12 + 10;
+    assert_eq!(
+        err,
+        Error::Truncated {
+            what: "header of element 2 of target 0".into(),
+            offset: end,
+            needed: 8,
+            end
+        }
+    );
     assert!(
-        matches!(err, Error::Truncated { ref what, .. } if what == "header of element 2 of target 0"),
+        err.to_string().contains(&format!("at offset {end:#X}")),
         "{err}"
     );
 }
@@ -135,8 +146,19 @@ fn oversized_target_count() {
     file[10] = 255;
     fix_crc(&mut file);
     let err = dfuse::read(&file, false).unwrap_err();
+    let end = 11 + 274 + 22;
+    assert_eq!(
+        err,
+        Error::Truncated {
+            what: "header of target 1".into(),
+            offset: end,
+            needed: 274,
+            end
+        }
+    );
     assert!(
-        matches!(err, Error::Truncated { ref what, offset, .. } if what == "header of target 1" && offset == 11 + 274 + 22),
+        err.to_string()
+            .contains(&format!("header of target 1 at offset {end:#X}")),
         "{err}"
     );
 }
@@ -200,13 +222,20 @@ fn overlapping_hex_records() {
             second: Span::new(0x0800_0002, 2)
         }
     );
+    assert!(err.to_string().contains("0x08000002-0x08000003"), "{err}");
 }
 
 #[test]
 fn overlapping_srec_records() {
     let file = b"S3090800000001020304E4\nS307080000020909DC\nS70508000101F0\n";
     let err = srec::read(file).unwrap_err();
-    assert!(matches!(err, Error::Overlap { .. }), "{err}");
+    assert_eq!(
+        err,
+        Error::Overlap {
+            first: Span::new(0x0800_0000, 4),
+            second: Span::new(0x0800_0002, 2)
+        }
+    );
 }
 
 #[test]
