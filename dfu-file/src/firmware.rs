@@ -179,7 +179,10 @@ pub fn read(file: &[u8], extension: Option<&str>, options: &ReadOptions) -> Resu
     let format = options.format.unwrap_or_else(|| detect(file, extension));
     let mut firmware = match format {
         Format::Dfuse => dfuse::read(file, options.ignore_crc)?,
-        Format::Dfu | Format::Bin => raw::read(file, options.address, options.ignore_crc)?,
+        Format::Dfu | Format::Bin => {
+            let expect_suffix = format == Format::Dfu;
+            raw::read(file, options.address, expect_suffix, options.ignore_crc)?
+        }
         Format::Ihex => Firmware::single(format, ihex::read(file)?),
         Format::Srec => Firmware::single(format, srec::read(file)?),
         Format::Elf => Firmware::single(format, elf::read(file)?),
@@ -209,6 +212,26 @@ mod tests {
         assert_eq!(detect(b"\xEF\xBB\xBF:10000000", None), Format::Ihex);
         assert_eq!(detect(b"\x00\x00\x02\x20", None), Format::Bin);
         assert_eq!(detect(b"anything", Some("S19")), Format::Srec);
+    }
+
+    #[test]
+    fn a_dfu_file_without_prefix_or_suffix_is_refused() {
+        let options = ReadOptions {
+            address: Some(0),
+            ..ReadOptions::default()
+        };
+        let err = read(&[0x55; 40], Some("dfu"), &options).unwrap_err();
+        assert_eq!(
+            err,
+            crate::Error::BadSignature {
+                what: "DFU suffix",
+                offset: 32,
+                expected: "UFD",
+                found: "UUU".into()
+            }
+        );
+        let firmware = read(&[0x55; 40], Some("bin"), &options).unwrap();
+        assert_eq!(firmware.format, Format::Bin);
     }
 
     #[test]

@@ -7,11 +7,27 @@ use crate::suffix::{self, BCD_DFU_DFUSE};
 
 /// Reads a raw image (format `bin`) or a plain DFU file (raw bytes plus suffix, format `dfu`).
 ///
-/// The suffix is recognised and stripped, never part of the data. A CRC
-/// mismatch is an error unless `ignore_crc`, when it becomes a warning.
-pub fn read(file: &[u8], address: Option<u32>, ignore_crc: bool) -> Result<Firmware> {
+/// The suffix is recognised and stripped, never part of the data; with
+/// `expect_suffix` its absence is an error. A CRC mismatch is an error unless
+/// `ignore_crc`, when it becomes a warning.
+pub fn read(
+    file: &[u8],
+    address: Option<u32>,
+    expect_suffix: bool,
+    ignore_crc: bool,
+) -> Result<Firmware> {
     let mut warnings = Vec::new();
     let suffix = suffix::find(file)?;
+    if expect_suffix && suffix.is_none() {
+        let start = file.len().saturating_sub(suffix::SUFFIX_LEN);
+        let signature = file.get(start + 8..start + 11).unwrap_or_default();
+        return Err(Error::BadSignature {
+            what: "DFU suffix",
+            offset: start + 8,
+            expected: "UFD",
+            found: String::from_utf8_lossy(signature).into_owned(),
+        });
+    }
     let (format, payload) = match &suffix {
         Some(suffix) => {
             if let Some(err) = suffix.crc_error() {
