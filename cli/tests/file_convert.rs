@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{dfuse, example, json, p, stderr, stdout};
+use common::{assert_fails, dfuse, example, json, p, stderr, stdout};
 use dfu_file::{DeviceIds, Image, ReadOptions, Target};
 
 fn convert(args: &[&str]) -> std::process::Output {
@@ -143,8 +143,7 @@ fn bin_without_address_is_refused_with_advice() {
         "-o",
         p(&dir.path().join("x.dfu")),
     ]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("pass --address"), "{}", stderr(&out));
+    assert_fails(&out, 3, "pass --address");
 }
 
 #[test]
@@ -188,12 +187,7 @@ fn several_targets_need_alt_for_single_target_outputs() {
 
     let hex = dir.path().join("ob.hex");
     let out = convert(&[p(&multi), "-o", p(&hex)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("has 2 targets (alternate settings 0, 1)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, "has 2 targets (alternate settings 0, 1)");
     assert!(
         stderr(&out).contains("choose it with --alt"),
         "{}",
@@ -205,12 +199,7 @@ fn several_targets_need_alt_for_single_target_outputs() {
     assert_eq!(read(&hex, None).targets[0].image, option_bytes);
 
     let out = convert(&[p(&multi), "-o", p(&hex), "--alt", "7"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("no target for alternate setting 7 (it has: 0, 1)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, "no target for alternate setting 7 (it has: 0, 1)");
 
     let both = dir.path().join("both.dfu");
     let out = convert(&[p(&multi), "-o", p(&both)]);
@@ -226,12 +215,7 @@ fn input_without_data_is_refused_as_bad_input() {
     let empty = dir.path().join("empty.hex");
     std::fs::write(&empty, ":00000001FF\n").unwrap();
     let out = convert(&[p(&empty), "-o", p(&dir.path().join("x.dfu"))]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains("the file holds no data"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 3, "the file holds no data");
 }
 
 #[test]
@@ -239,12 +223,7 @@ fn output_format_comes_from_extension_or_flag() {
     let dir = tempfile::tempdir().unwrap();
     let unknown = dir.path().join("fw.xyz");
     let out = convert(&[p(&example("blinky-f407.hex")), "-o", p(&unknown)]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("name it .dfu, .bin or .hex, or pass --format"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, "name it .dfu, .bin or .hex, or pass --format");
 
     let out = convert(&[
         p(&example("blinky-f407.hex")),
@@ -267,12 +246,7 @@ fn dfu_only_options_are_refused_for_other_outputs() {
         "--vid",
         "0x0483",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("--vid only applies to .dfu output"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 2, "--vid only applies to .dfu output");
 }
 
 #[test]
@@ -284,12 +258,7 @@ fn crc_mismatch_is_refused_unless_ignored_and_then_repaired() {
     std::fs::write(&damaged, &bytes).unwrap();
     let repaired = dir.path().join("repaired.dfu");
     let out = convert(&[p(&damaged), "-o", p(&repaired)]);
-    assert_eq!(out.status.code(), Some(3));
-    assert!(
-        stderr(&out).contains("CRC mismatch: file says 0x"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, 3, "CRC mismatch: file says 0x");
     assert!(!repaired.exists());
 
     let out = convert(&[p(&damaged), "-o", p(&repaired), "--ignore-crc"]);

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{dfuse, example, json, p, stderr, stdout};
+use common::{assert_fails, dfuse, example, json, p, stderr, stdout};
 use serde_json::json;
 
 /// The two sections of the example firmware, as JSON elements.
@@ -108,12 +108,7 @@ fn text_output_names_format_suffix_targets_and_entry() {
 #[test]
 fn missing_file_is_an_io_error_with_code_4() {
     let output = dfuse(["file", "info", "/nonexistent/firmware.dfu"]);
-    assert_eq!(output.status.code(), Some(4));
-    assert!(
-        stderr(&output).contains("cannot read /nonexistent/firmware.dfu"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails(&output, 4, "cannot read /nonexistent/firmware.dfu");
     assert!(stdout(&output).is_empty());
 }
 
@@ -138,12 +133,7 @@ fn malformed_file_is_bad_input_with_code_3_naming_the_line() {
 #[test]
 fn usage_errors_exit_with_code_2() {
     let output = dfuse(["file", "info", "--address", "0xZZ", "x.bin"]);
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("hexadecimal (0x1000)"),
-        "{}",
-        stderr(&output)
-    );
+    assert_fails(&output, 2, "hexadecimal (0x1000)");
 }
 
 #[test]

@@ -39,6 +39,14 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts the command exited with `code` and said `needle` on standard error.
+#[track_caller]
+pub fn assert_fails(output: &Output, code: i32, needle: &str) {
+    let err = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "stderr: {err}");
+    assert!(err.contains(needle), "stderr lacks {needle:?}: {err}");
+}
+
 /// Parses standard output as exactly one JSON value.
 pub fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout)
