@@ -1,5 +1,11 @@
-//! The DfuSe host library: memory maps, the sans-IO protocol, flash plans,
-//! sessions, the nusb transport and simulated bootloaders.
+//! The DfuSe host library.
 //!
-//! Empty on purpose until the protocol work lands (see ARCHITECTURE.md for the
-//! layers it will hold). Firmware files live in the `dfu-file` crate.
+//! Layers, from the bottom (see ARCHITECTURE.md):
+//! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`).
+//! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
+//!
+//! Sessions, the flash planner, the nusb transport and simulated bootloaders
+//! are still to come. Firmware files live in the `dfu-file` crate.
+
+pub mod memory_map;
+pub mod protocol;
