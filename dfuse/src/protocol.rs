@@ -488,7 +488,7 @@ pub fn block_address(pointer: u32, block: u16, transfer_size: u16) -> Option<u32
 
 /// The block that starts `offset` bytes after the pointer; `None` if that is not a block boundary or too far.
 pub fn block_for_offset(offset: u64, transfer_size: u16) -> Option<u16> {
-    if transfer_size == 0 || offset % u64::from(transfer_size) != 0 {
+    if transfer_size == 0 || !offset.is_multiple_of(u64::from(transfer_size)) {
         return None;
     }
     let index = offset / u64::from(transfer_size);
