@@ -9,7 +9,7 @@ Exit codes:
   0  success
   1  internal error (a bug: please report it)
   2  usage error: bad arguments or options that do not fit together
-  3  bad input: a firmware file is malformed, damaged (CRC mismatch) or cannot be converted as asked
+  3  bad input: a firmware file or memory map is malformed, damaged (CRC mismatch) or cannot be used as asked
   4  I/O error: a file could not be read or written
   5  device error: a device failed, refused a request or went away";
 
@@ -32,6 +32,13 @@ pub enum CliError {
         /// Why.
         reason: String,
     },
+    /// Input given on the command line that is not what it should be.
+    InvalidArgument {
+        /// What was wrong.
+        message: String,
+        /// What to do about it.
+        help: &'static str,
+    },
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -48,7 +55,9 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
             CliError::Usage(_) => 2,
-            CliError::BadInput { .. } | CliError::Refused { .. } => 3,
+            CliError::BadInput { .. }
+            | CliError::Refused { .. }
+            | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
         })
     }
@@ -63,6 +72,10 @@ impl CliError {
             CliError::BadInput { path, error } => {
                 eprintln!("error[{}]: {}: {error}", error.code(), path.display());
                 eprintln!("  help: {}", error.help());
+            }
+            CliError::InvalidArgument { message, help } => {
+                eprintln!("error: {message}");
+                eprintln!("  help: {help}");
             }
             CliError::Refused { path, reason } => {
                 eprintln!("error: {}: {reason}", path.display());

@@ -2,6 +2,7 @@
 
 mod exit;
 mod file;
+mod memmap;
 mod number;
 mod output;
 
@@ -26,12 +27,16 @@ enum Command {
     /// Inspect and convert firmware files (no device needed).
     #[command(subcommand)]
     File(file::FileCommand),
+    /// Decode a DfuSe memory-map string (an alternate setting's name) as dfuse reads it.
+    #[command(after_help = memmap::AFTER_HELP)]
+    Memmap(memmap::MemmapArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), CliError> = match cli.command {
         Command::File(command) => file::run(command),
+        Command::Memmap(args) => memmap::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
