@@ -1,0 +1,437 @@
+//! The simulated chips: descriptors, strings (quirks included), memory and timing.
+//!
+//! Timing follows the parts' datasheets (typical values): erase time per
+//! sector is `erase_base_ms + erase_ms_per_kib * KiB`, programming time is per
+//! write unit.
+
+/// How a region behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegionKind {
+    /// Flash: must be erased (0xFF) before it is written.
+    Flash,
+    /// Option bytes: written in place; writing them resets the device.
+    OptionBytes,
+    /// One-time programmable: written once, never erased.
+    Otp,
+    /// Read/write registers ("Device Feature").
+    Feature,
+}
+
+/// One alternate setting of a simulated chip.
+#[derive(Clone, Copy, Debug)]
+pub struct Region {
+    /// The iInterface string exactly as the ROM reports it.
+    pub string: &'static str,
+    /// How it behaves.
+    pub kind: RegionKind,
+    /// Initial contents from the region's first byte (the rest reads 0xFF).
+    pub initial: &'static [u8],
+}
+
+/// Where the read-protection level lives.
+#[derive(Clone, Copy, Debug)]
+pub struct Protection {
+    /// Alternate setting of the option bytes.
+    pub alt: u8,
+    /// Address of the RDP byte.
+    pub rdp_address: u32,
+    /// RDP value meaning level 0 (no protection).
+    pub level0: u8,
+}
+
+/// A simulated DfuSe bootloader.
+#[derive(Clone, Copy, Debug)]
+pub struct Chip {
+    /// Lowercase part number, as in `sim:stm32f407`.
+    pub id: &'static str,
+    /// idVendor.
+    pub vid: u16,
+    /// idProduct.
+    pub pid: u16,
+    /// bcdDevice.
+    pub bcd_device: u16,
+    /// Manufacturer string.
+    pub manufacturer: &'static str,
+    /// Product string.
+    pub product: &'static str,
+    /// Serial number string.
+    pub serial: &'static str,
+    /// wTransferSize of the functional descriptor.
+    pub transfer_size: u16,
+    /// Flash programming unit in bytes: a shorter tail is silently dropped.
+    pub write_unit: u32,
+    /// The alternate settings.
+    pub regions: &'static [Region],
+    /// Read protection, when the chip has it.
+    pub protection: Option<Protection>,
+    /// Sector erase: fixed part.
+    pub erase_base_ms: u32,
+    /// Sector erase: per KiB of sector.
+    pub erase_ms_per_kib: u32,
+    /// Programming time per write unit, in microseconds.
+    pub program_us_per_unit: u32,
+    /// Mass erase time.
+    pub mass_erase_ms: u32,
+}
+
+const ST: &str = "STMicroelectronics";
+const F4_OPTION_BYTES: &[u8] = &[0xEC, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F];
+const F1_OPTION_BYTES: &[u8] = &[0xAA, 0x55, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00];
+const GD_OPTION_BYTES: &[u8] = &[0xA5, 0x5A, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00];
+const L4_OPTION_BYTES: &[u8] = &[0xAA, 0xF8, 0xFF, 0xFF];
+const H7_OPTION_BYTES: &[u8] = &[0x00, 0xAA, 0xC6, 0x13];
+
+const fn region(string: &'static str, kind: RegionKind, initial: &'static [u8]) -> Region {
+    Region {
+        string,
+        kind,
+        initial,
+    }
+}
+
+/// Every simulated chip.
+pub const CHIPS: &[Chip] = &[
+    Chip {
+        id: "stm32f407",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x2200,
+        manufacturer: ST,
+        product: "STM32  BOOTLOADER",
+        serial: "3276395A3032",
+        transfer_size: 2048,
+        write_unit: 4,
+        regions: &[
+            region(
+                "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes  /0x1FFFC000/01*016 e",
+                RegionKind::OptionBytes,
+                F4_OPTION_BYTES,
+            ),
+            region(
+                "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
+                RegionKind::Otp,
+                &[],
+            ),
+            region(
+                "@Device Feature/0xFFFF0000/01*004 e",
+                RegionKind::Feature,
+                &[0, 0, 0, 0],
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_C001,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 125,
+        erase_ms_per_kib: 7,
+        program_us_per_unit: 16,
+        mass_erase_ms: 8000,
+    },
+    Chip {
+        id: "stm32f429",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x2200,
+        manufacturer: ST,
+        product: "STM32  BOOTLOADER",
+        serial: "2079347A5646",
+        transfer_size: 2048,
+        write_unit: 4,
+        regions: &[
+            // bLength 166 for 112 bytes of text: the host sees junk after the map.
+            region(
+                "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg,04*016Kg,01*064Kg,07*128Kg\u{0}\u{3412}\u{FFFF}\u{A5}",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes  /0x1FFFC000/01*016 e/0x1FFEC000/01*016 e",
+                RegionKind::OptionBytes,
+                F4_OPTION_BYTES,
+            ),
+            region(
+                "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
+                RegionKind::Otp,
+                &[],
+            ),
+            region(
+                "@Device Feature/0xFFFF0000/01*004 e",
+                RegionKind::Feature,
+                &[0, 0, 0, 0],
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_C001,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 125,
+        erase_ms_per_kib: 7,
+        program_us_per_unit: 16,
+        mass_erase_ms: 16000,
+    },
+    Chip {
+        id: "stm32f072",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x2200,
+        manufacturer: ST,
+        product: "STM32  BOOTLOADER",
+        serial: "FFFFFFFEFFFF",
+        transfer_size: 2048,
+        write_unit: 2,
+        regions: &[
+            region(
+                "@Internal Flash  /0x08000000/064*0002Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes  /0x1FFFF800/01*016 e",
+                RegionKind::OptionBytes,
+                F1_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_F800,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 20,
+        erase_ms_per_kib: 0,
+        program_us_per_unit: 53,
+        mass_erase_ms: 40,
+    },
+    Chip {
+        id: "stm32f746",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x2200,
+        manufacturer: ST,
+        product: "STM32  BOOTLOADER",
+        serial: "206A36705430",
+        transfer_size: 2048,
+        write_unit: 4,
+        regions: &[
+            region(
+                "@Internal Flash  /0x08000000/04*032Kg,01*128Kg,03*256Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes  /0x1FFF0000/01*032 e",
+                RegionKind::OptionBytes,
+                F4_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_0001,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 125,
+        erase_ms_per_kib: 7,
+        program_us_per_unit: 16,
+        mass_erase_ms: 16000,
+    },
+    Chip {
+        id: "stm32h743",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x0200,
+        manufacturer: ST,
+        product: "DFU in FS Mode",
+        serial: "200364500000",
+        transfer_size: 1024,
+        write_unit: 32,
+        regions: &[
+            region(
+                "@Internal Flash   /0x08000000/16*128Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes   /0x5200201C/01*297 e",
+                RegionKind::OptionBytes,
+                H7_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x5200_201D,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 200,
+        erase_ms_per_kib: 14,
+        program_us_per_unit: 100,
+        mass_erase_ms: 30000,
+    },
+    Chip {
+        id: "stm32l476",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x2200,
+        manufacturer: ST,
+        product: "STM32  BOOTLOADER",
+        serial: "336F38703235",
+        transfer_size: 2048,
+        write_unit: 8,
+        regions: &[
+            region(
+                "@Internal Flash  /0x08000000/512*0002Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes  /0x1FFF7800/01*040 e",
+                RegionKind::OptionBytes,
+                L4_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_7800,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 22,
+        erase_ms_per_kib: 0,
+        program_us_per_unit: 81,
+        mass_erase_ms: 22,
+    },
+    Chip {
+        id: "stm32g0b1",
+        vid: 0x0483,
+        pid: 0xDF11,
+        bcd_device: 0x0200,
+        manufacturer: ST,
+        product: "DFU in FS Mode",
+        serial: "2052335E4E35",
+        transfer_size: 1024,
+        write_unit: 8,
+        regions: &[
+            // Every alternate setting carries the same name.
+            region(
+                "@Internal Flash   /0x08000000/256*02Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Internal Flash   /0x1FFF7800/01*128 e",
+                RegionKind::OptionBytes,
+                L4_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_7800,
+            level0: 0xAA,
+        }),
+        erase_base_ms: 22,
+        erase_ms_per_kib: 0,
+        program_us_per_unit: 85,
+        mass_erase_ms: 22,
+    },
+    Chip {
+        id: "gd32vf103",
+        vid: 0x28E9,
+        pid: 0x0189,
+        bcd_device: 0x1000,
+        manufacturer: "GigaDevice",
+        product: "GD32 DFU Bootloader",
+        serial: "3CBJ",
+        transfer_size: 2048,
+        write_unit: 4,
+        regions: &[
+            region(
+                "@Internal Flash  /0x08000000/128*001Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Bytes  /0x1FFFF800/01*016 e",
+                RegionKind::OptionBytes,
+                GD_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_F800,
+            level0: 0xA5,
+        }),
+        erase_base_ms: 100,
+        erase_ms_per_kib: 0,
+        program_us_per_unit: 37,
+        mass_erase_ms: 3200,
+    },
+    Chip {
+        id: "at32f415",
+        vid: 0x2E3C,
+        pid: 0xDF11,
+        bcd_device: 0x0200,
+        manufacturer: "ArteryTek",
+        product: "DFU in FS Mode",
+        serial: "AT32F415RCT7",
+        transfer_size: 2048,
+        write_unit: 4,
+        regions: &[
+            // A space after the slash before the count.
+            region(
+                "@Internal Flash  /0x08000000/ 128*02Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region(
+                "@Option Byte   /0x1FFFF800/01*048 e",
+                RegionKind::OptionBytes,
+                GD_OPTION_BYTES,
+            ),
+        ],
+        protection: Some(Protection {
+            alt: 1,
+            rdp_address: 0x1FFF_F800,
+            level0: 0xA5,
+        }),
+        erase_base_ms: 50,
+        erase_ms_per_kib: 0,
+        program_us_per_unit: 42,
+        mass_erase_ms: 2000,
+    },
+];
+
+/// The chip with this id, e.g. `stm32f407`.
+pub fn find(id: &str) -> Option<&'static Chip> {
+    CHIPS.iter().find(|chip| chip.id.eq_ignore_ascii_case(id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory_map;
+
+    #[test]
+    fn every_region_string_parses_and_initial_data_fits() {
+        for chip in CHIPS {
+            for region in chip.regions {
+                let parsed =
+                    memory_map::parse(region.string).unwrap_or_else(|e| panic!("{}: {e}", chip.id));
+                let size: u64 = parsed
+                    .map
+                    .segments
+                    .iter()
+                    .map(|s| s.end() - u64::from(s.address))
+                    .sum();
+                assert!(region.initial.len() as u64 <= size, "{}", chip.id);
+            }
+            assert!(chip.transfer_size.is_power_of_two(), "{}", chip.id);
+        }
+        assert_eq!(CHIPS.len(), 9);
+        assert!(find("STM32F407").is_some());
+        assert!(find("stm32f999").is_none());
+    }
+}

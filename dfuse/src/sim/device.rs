@@ -1,0 +1,442 @@
+//! The simulated bootloader's DFU state machine, as ST's ROM behaves.
+//!
+//! A DNLOAD is only executed when the next GETSTATUS arrives: that reply says
+//! dfuDNBUSY with the operation's bwPollTimeout, and a GETSTATUS after that
+//! time says dfuDNLOAD-IDLE (or dfuERROR with the failure's status).
+
+use std::time::Duration;
+
+use crate::protocol::{self, Command, Request, State, Status, StatusReply};
+use crate::sim::chips::{Chip, RegionKind};
+use crate::sim::memory::{self, RegionMemory};
+use crate::sim::{Fault, LogEntry, Outcome};
+
+/// What a DNLOAD asked for, run at the next GETSTATUS.
+#[derive(Clone, Debug)]
+enum Pending {
+    Command(Command),
+    Write { block: u16, data: Vec<u8> },
+    Leave,
+}
+
+/// A busy operation: when it ends and how.
+#[derive(Clone, Copy, Debug)]
+struct Busy {
+    until: Duration,
+    result: Result<(), Status>,
+    /// The device resets (drops off the bus) when the operation ends.
+    then_reset: bool,
+}
+
+/// One simulated chip in DFU mode.
+#[derive(Debug)]
+pub struct Device {
+    pub(crate) chip: &'static Chip,
+    pub(crate) regions: Vec<RegionMemory>,
+    pub(crate) now: Duration,
+    pub(crate) connected: bool,
+    pub(crate) log: Vec<LogEntry>,
+    pub(crate) faults: Vec<Fault>,
+    alt: u8,
+    state: State,
+    status: Status,
+    pointer: u32,
+    pending: Option<Pending>,
+    busy: Option<Busy>,
+    requests: usize,
+    dnloads: usize,
+    seen: Vec<(Request, usize)>,
+}
+
+impl Device {
+    /// A chip fresh from reset: erased flash, dfuIDLE.
+    pub fn new(chip: &'static Chip) -> Device {
+        Device {
+            chip,
+            regions: RegionMemory::for_chip(chip),
+            now: Duration::ZERO,
+            connected: true,
+            log: Vec::new(),
+            faults: Vec::new(),
+            alt: 0,
+            state: State::DfuIdle,
+            status: Status::Ok,
+            pointer: 0,
+            pending: None,
+            busy: None,
+            requests: 0,
+            dnloads: 0,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Plugs the device back in after a reset: dfuIDLE, alternate setting 0, memory kept.
+    pub fn reconnect(&mut self) {
+        self.connected = true;
+        self.state = State::DfuIdle;
+        self.status = Status::Ok;
+        self.alt = 0;
+        self.pointer = 0;
+        self.pending = None;
+        self.busy = None;
+    }
+
+    /// Starts in `state` with `status`, as ROMs sometimes enumerate.
+    pub fn set_state(&mut self, state: State, status: Status) {
+        self.state = state;
+        self.status = status;
+    }
+
+    /// True while read protection (RDP level 1) is active.
+    pub fn protected(&self) -> bool {
+        self.chip.protection.is_some_and(|p| {
+            self.regions
+                .get(usize::from(p.alt))
+                .and_then(|r| r.byte(p.rdp_address))
+                .is_some_and(|rdp| rdp != p.level0)
+        })
+    }
+
+    /// Selects an alternate setting (SET_INTERFACE); the DFU state is kept.
+    pub fn select_alt(&mut self, alt: u8) -> Outcome<()> {
+        if !self.connected {
+            return Err(crate::transport::TransportError::Disconnected);
+        }
+        if usize::from(alt) >= self.regions.len() {
+            return Err(crate::transport::TransportError::Stall);
+        }
+        self.alt = alt;
+        Ok(())
+    }
+
+    /// Handles one class request: `data` is the OUT stage, `length` the IN stage's size.
+    pub fn request(
+        &mut self,
+        request: Request,
+        value: u16,
+        data: &[u8],
+        length: u16,
+    ) -> Outcome<Vec<u8>> {
+        let index = self.requests;
+        self.requests += 1;
+        let occurrence = self.count(request);
+        let mut entry = LogEntry {
+            at: self.now,
+            request,
+            value,
+            length: if request.is_in() {
+                usize::from(length)
+            } else {
+                data.len()
+            },
+            command: (request == Request::Dnload && value == 0)
+                .then(|| Command::decode(data))
+                .flatten(),
+            reply: None,
+            outcome: Ok(()),
+        };
+        let result = self.dispatch(request, value, data, length, index, occurrence);
+        if request == Request::GetStatus {
+            entry.reply = result
+                .as_ref()
+                .ok()
+                .and_then(|bytes| StatusReply::decode(bytes));
+        }
+        entry.outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        self.log.push(entry);
+        result
+    }
+
+    fn count(&mut self, request: Request) -> usize {
+        match self.seen.iter_mut().find(|(r, _)| *r == request) {
+            Some((_, n)) => {
+                *n += 1;
+                *n - 1
+            }
+            None => {
+                self.seen.push((request, 1));
+                0
+            }
+        }
+    }
+
+    fn dispatch(
+        &mut self,
+        request: Request,
+        value: u16,
+        data: &[u8],
+        length: u16,
+        index: usize,
+        occurrence: usize,
+    ) -> Outcome<Vec<u8>> {
+        use crate::transport::TransportError;
+        if !self.connected {
+            return Err(TransportError::Disconnected);
+        }
+        if self
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Disconnect { nth_request } if *nth_request == index))
+        {
+            self.connected = false;
+            return Err(TransportError::Disconnected);
+        }
+        if self.faults.iter().any(|f| matches!(f, Fault::Stall { request: r, nth } if *r == request && *nth == occurrence)) {
+            return Err(self.stall());
+        }
+        match request {
+            Request::GetStatus => self.get_status().map(|reply| reply.to_vec()),
+            Request::GetState => Ok(vec![self.state.to_byte()]),
+            Request::ClrStatus if self.state == State::Error => {
+                self.state = State::DfuIdle;
+                self.status = Status::Ok;
+                Ok(Vec::new())
+            }
+            Request::Abort
+                if self.state != State::Error && self.busy.is_none() && self.pending.is_none() =>
+            {
+                self.state = State::DfuIdle;
+                Ok(Vec::new())
+            }
+            Request::Dnload if matches!(self.state, State::DfuIdle | State::DnloadIdle) => {
+                self.dnload(value, data).map(|()| Vec::new())
+            }
+            Request::Upload if matches!(self.state, State::DfuIdle | State::UploadIdle) => {
+                self.upload(value, length)
+            }
+            _ => Err(self.stall()),
+        }
+    }
+
+    /// A STALL puts the device in dfuERROR with errSTALLEDPKT (DFU 1.1, 6.1.2).
+    fn stall(&mut self) -> crate::transport::TransportError {
+        self.state = State::Error;
+        self.status = Status::ErrStalledPkt;
+        crate::transport::TransportError::Stall
+    }
+
+    fn fail(&mut self, status: Status) -> crate::transport::TransportError {
+        self.stall();
+        self.status = status;
+        crate::transport::TransportError::Stall
+    }
+
+    fn dnload(&mut self, block: u16, data: &[u8]) -> Outcome<()> {
+        let pending = match (block, data.len()) {
+            (_, 0) if self.state == State::DnloadIdle => Pending::Leave,
+            (_, 0) => return Err(self.fail(Status::ErrNotDone)),
+            (0, _) => match Command::decode(data) {
+                Some(command) => Pending::Command(command),
+                None => return Err(self.stall()),
+            },
+            (1, _) => return Err(self.stall()),
+            (block, _) => Pending::Write {
+                block,
+                data: data.to_vec(),
+            },
+        };
+        self.pending = Some(pending);
+        self.state = State::DnloadSync;
+        self.dnloads += 1;
+        Ok(())
+    }
+
+    fn upload(&mut self, block: u16, length: u16) -> Outcome<Vec<u8>> {
+        let region_kind = self.region().kind;
+        if block == 0 {
+            self.state = State::UploadIdle;
+            let commands = [
+                0x00,
+                protocol::CMD_SET_ADDRESS,
+                protocol::CMD_ERASE,
+                protocol::CMD_READ_UNPROTECT,
+            ];
+            return Ok(commands[..usize::from(length).min(4)].to_vec());
+        }
+        if block == 1 {
+            return Err(self.stall());
+        }
+        if self.protected() && region_kind == RegionKind::Flash {
+            return Err(self.fail(Status::ErrVendor));
+        }
+        let Some(address) = protocol::block_address(self.pointer, block, self.chip.transfer_size)
+        else {
+            return Err(self.fail(Status::ErrAddress));
+        };
+        match self.region().read(u64::from(address), usize::from(length)) {
+            Ok(bytes) => {
+                self.state = if bytes.len() < usize::from(length) {
+                    State::DfuIdle
+                } else {
+                    State::UploadIdle
+                };
+                Ok(bytes)
+            }
+            Err(memory::Fault::OutOfRange) => Err(self.fail(Status::ErrTarget)),
+            Err(_) => Err(self.fail(Status::ErrVendor)),
+        }
+    }
+
+    fn region(&self) -> &RegionMemory {
+        &self.regions[usize::from(self.alt)]
+    }
+
+    fn get_status(&mut self) -> Outcome<[u8; 6]> {
+        if let Some(pending) = self.pending.take() {
+            let (duration, result, then_reset) = self.execute(pending);
+            let injected = self.injected_status();
+            let result = injected.map_or(result, Err);
+            let busy_forever = self.faults.iter().any(|f| matches!(f, Fault::BusyForever));
+            self.busy = Some(Busy {
+                until: if busy_forever {
+                    Duration::MAX
+                } else {
+                    self.now + duration
+                },
+                result,
+                then_reset,
+            });
+            let reported = self.faults.iter().find_map(|f| match f {
+                Fault::LyingPollTimeout { ms } => Some(*ms),
+                _ => None,
+            });
+            let poll = reported.unwrap_or(duration.as_millis().min(0xFF_FFFF) as u32);
+            if self.state == State::Manifest {
+                // Leaving: this reply goes out, then the device resets and drops off the bus.
+                self.busy = None;
+                self.connected = false;
+                return Ok(self.reply(Status::Ok, poll, State::Manifest));
+            }
+            self.state = State::DnBusy;
+            return Ok(self.reply(Status::Ok, poll, State::DnBusy));
+        }
+        if let Some(busy) = self.busy {
+            if self.now < busy.until {
+                let remaining = (busy.until - self.now).as_millis().min(0xFF_FFFF) as u32;
+                return Ok(self.reply(Status::Ok, remaining, State::DnBusy));
+            }
+            self.busy = None;
+            if busy.then_reset {
+                // Read-unprotect and option-byte writes end in a reset: the device is gone.
+                self.connected = false;
+                return Err(crate::transport::TransportError::Disconnected);
+            }
+            match busy.result {
+                Ok(()) => self.state = State::DnloadIdle,
+                Err(status) => {
+                    self.state = State::Error;
+                    self.status = status;
+                }
+            }
+        }
+        Ok(self.reply(self.status, 0, self.state))
+    }
+
+    fn reply(&self, status: Status, poll_timeout_ms: u32, state: State) -> [u8; 6] {
+        StatusReply {
+            status,
+            poll_timeout_ms,
+            state,
+            string_index: 0,
+        }
+        .encode()
+    }
+
+    fn injected_status(&self) -> Option<Status> {
+        let nth = self.dnloads.checked_sub(1)?;
+        self.faults.iter().find_map(|f| match f {
+            Fault::Status { nth_dnload, status } if *nth_dnload == nth => Some(*status),
+            _ => None,
+        })
+    }
+
+    /// Carries out a DNLOAD: how long it takes, how it ends, and whether the device then resets.
+    fn execute(&mut self, pending: Pending) -> (Duration, Result<(), Status>, bool) {
+        let chip = self.chip;
+        let ms = |ms: u32| Duration::from_millis(u64::from(ms));
+        let protected = self.protected();
+        let alt = usize::from(self.alt);
+        let kind = self.regions[alt].kind;
+        match pending {
+            Pending::Leave => {
+                self.state = State::Manifest;
+                (ms(1), Ok(()), true)
+            }
+            Pending::Command(Command::SetAddress(address)) => {
+                if protected {
+                    return (ms(1), Err(Status::ErrVendor), false);
+                }
+                if self.regions[alt].segment_at(u64::from(address)).is_none() {
+                    return (ms(1), Err(Status::ErrTarget), false);
+                }
+                self.pointer = address;
+                (ms(1), Ok(()), false)
+            }
+            Pending::Command(Command::Erase(address)) => {
+                if protected {
+                    return (ms(1), Err(Status::ErrVendor), false);
+                }
+                match self.regions[alt].erase_sector(u64::from(address)) {
+                    Ok(size) => {
+                        let time = chip.erase_base_ms + chip.erase_ms_per_kib * (size / 1024);
+                        (ms(time), Ok(()), false)
+                    }
+                    Err(_) => (ms(1), Err(Status::ErrTarget), false),
+                }
+            }
+            Pending::Command(Command::MassErase) => {
+                for region in self
+                    .regions
+                    .iter_mut()
+                    .filter(|r| r.kind == RegionKind::Flash)
+                {
+                    region.erase_all();
+                }
+                (ms(chip.mass_erase_ms), Ok(()), false)
+            }
+            Pending::Command(Command::ReadUnprotect) => {
+                for region in self
+                    .regions
+                    .iter_mut()
+                    .filter(|r| r.kind == RegionKind::Flash)
+                {
+                    region.erase_all();
+                }
+                if let Some(p) = chip.protection {
+                    self.regions[usize::from(p.alt)].set_byte(p.rdp_address, p.level0);
+                }
+                (ms(chip.mass_erase_ms), Ok(()), true)
+            }
+            Pending::Write { block, data } => self.write_block(block, &data, protected, kind),
+        }
+    }
+
+    fn write_block(
+        &mut self,
+        block: u16,
+        data: &[u8],
+        protected: bool,
+        kind: RegionKind,
+    ) -> (Duration, Result<(), Status>, bool) {
+        let chip = self.chip;
+        if protected && kind == RegionKind::Flash {
+            return (Duration::from_millis(1), Err(Status::ErrVendor), false);
+        }
+        let Some(address) = protocol::block_address(self.pointer, block, chip.transfer_size) else {
+            return (Duration::from_millis(1), Err(Status::ErrAddress), false);
+        };
+        // The programming unit is all the flash controller takes: a shorter tail is dropped.
+        let kept = data.len() / chip.write_unit as usize * chip.write_unit as usize;
+        let units = (kept / chip.write_unit as usize) as u64;
+        let time = Duration::from_micros(units * u64::from(chip.program_us_per_unit))
+            .max(Duration::from_millis(1));
+        match self.regions[usize::from(self.alt)].write(u64::from(address), &data[..kept]) {
+            Ok(()) => (time, Ok(()), kind == RegionKind::OptionBytes),
+            Err(memory::Fault::NotErased) => (time, Err(Status::ErrWrite), false),
+            Err(memory::Fault::NotAllowed) => (time, Err(Status::ErrWrite), false),
+            Err(memory::Fault::OutOfRange) => {
+                (Duration::from_millis(1), Err(Status::ErrTarget), false)
+            }
+        }
+    }
+}

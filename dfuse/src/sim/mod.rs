@@ -1,0 +1,255 @@
+//! Simulated DfuSe bootloaders behind the same [`Transport`] as real USB.
+//!
+//! Each chip of [`CHIPS`] has its ROM's descriptors and strings (quirks
+//! included), flash that must be erased before it is written, option bytes
+//! with read protection, datasheet timing on a virtual clock, a log of every
+//! request and injectable [`Fault`]s. Its memory can be saved to and loaded
+//! from a state file (a DfuSe file with one target per alternate setting).
+
+pub mod chips;
+mod device;
+mod memory;
+
+use std::time::Duration;
+
+use dfu_file::{DeviceIds, Image, Target};
+
+pub use chips::{CHIPS, Chip, RegionKind};
+pub use device::Device;
+
+use crate::protocol::{Command, FunctionalDescriptor, Request, StatusReply};
+use crate::transport::{AltSetting, DeviceInfo, Transport, TransportError};
+
+/// The result of a request to a simulated device.
+pub type Outcome<T> = Result<T, TransportError>;
+
+/// A misbehaviour to inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// STALL the `nth` (from 0) occurrence of `request`.
+    Stall {
+        /// Which request.
+        request: Request,
+        /// Which occurrence.
+        nth: usize,
+    },
+    /// The `nth` (from 0) DNLOAD ends in dfuERROR with `status`.
+    Status {
+        /// Which DNLOAD.
+        nth_dnload: usize,
+        /// The status it fails with.
+        status: crate::protocol::Status,
+    },
+    /// Every busy reply claims this poll timeout, whatever the operation really takes.
+    LyingPollTimeout {
+        /// The claimed milliseconds.
+        ms: u32,
+    },
+    /// The device drops off the bus when request number `nth_request` (from 0, all requests) arrives.
+    Disconnect {
+        /// Which request.
+        nth_request: usize,
+    },
+    /// Busy operations never finish.
+    BusyForever,
+}
+
+/// One request as the simulated device saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Virtual time of arrival.
+    pub at: Duration,
+    /// The request.
+    pub request: Request,
+    /// wValue (the block number for DNLOAD/UPLOAD).
+    pub value: u16,
+    /// Bytes sent (OUT) or asked for (IN).
+    pub length: usize,
+    /// The DfuSe command, for block-0 DNLOADs.
+    pub command: Option<Command>,
+    /// The GETSTATUS reply, for GETSTATUS.
+    pub reply: Option<StatusReply>,
+    /// How the request ended.
+    pub outcome: Outcome<()>,
+}
+
+/// A simulated chip, as a [`Transport`].
+#[derive(Debug)]
+pub struct SimTransport {
+    device: Device,
+    info: DeviceInfo,
+}
+
+impl SimTransport {
+    /// A fresh (erased) simulated `chip`.
+    pub fn new(chip: &'static Chip) -> SimTransport {
+        SimTransport {
+            device: Device::new(chip),
+            info: info(chip),
+        }
+    }
+
+    /// The simulated chip with this id (`stm32f407`, ...).
+    pub fn open(id: &str) -> Option<SimTransport> {
+        chips::find(id).map(SimTransport::new)
+    }
+
+    /// The device, for inspection.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// The device, to set its state or inject faults.
+    pub fn device_mut(&mut self) -> &mut Device {
+        &mut self.device
+    }
+
+    /// Every request so far.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.device.log
+    }
+
+    /// Adds a fault.
+    pub fn inject(&mut self, fault: Fault) {
+        self.device.faults.push(fault);
+    }
+
+    /// True while the device is on the bus.
+    pub fn connected(&self) -> bool {
+        self.device.connected
+    }
+
+    /// Plugs the device back in after it reset.
+    pub fn reconnect(&mut self) {
+        self.device.reconnect();
+    }
+
+    /// The memory of every alternate setting, as a DfuSe file.
+    pub fn save_state(&self) -> Vec<u8> {
+        let chip = self.device.chip;
+        let targets: Vec<Target> = self
+            .device
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(alt, region)| {
+                let pieces = region
+                    .map
+                    .segments
+                    .iter()
+                    .zip(&region.data)
+                    .map(|(segment, data)| (segment.address, data.clone()));
+                let image = Image::from_pieces(pieces).unwrap_or_default();
+                Target::from_image(
+                    alt as u8,
+                    Some(format!("{} {}", chip.id, region.map.name)),
+                    image,
+                )
+            })
+            .collect();
+        let ids = DeviceIds {
+            vid: chip.vid,
+            pid: chip.pid,
+            bcd_device: chip.bcd_device,
+        };
+        // Region sizes are far below the format's limits.
+        dfu_file::dfuse::write(&targets, ids).unwrap_or_default()
+    }
+
+    /// Restores memory saved by [`SimTransport::save_state`] for the same chip.
+    pub fn load_state(&mut self, file: &[u8]) -> Result<(), String> {
+        let chip = self.device.chip;
+        let firmware = dfu_file::dfuse::read(file, false).map_err(|e| e.to_string())?;
+        for target in &firmware.targets {
+            let owner = target
+                .name
+                .as_deref()
+                .and_then(|n| n.split(' ').next())
+                .unwrap_or("");
+            if owner != chip.id {
+                return Err(format!("it holds the memory of {owner:?}, not {}", chip.id));
+            }
+            let Some(region) = self.device.regions.get_mut(usize::from(target.alt)) else {
+                return Err(format!(
+                    "{} has no alternate setting {}",
+                    chip.id, target.alt
+                ));
+            };
+            for segment in target.image.segments() {
+                for (i, &byte) in segment.data().iter().enumerate() {
+                    region.set_byte(segment.address().wrapping_add(i as u32), byte);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn info(chip: &Chip) -> DeviceInfo {
+    DeviceInfo {
+        vid: chip.vid,
+        pid: chip.pid,
+        bcd_device: chip.bcd_device,
+        manufacturer: Some(chip.manufacturer.into()),
+        product: Some(chip.product.into()),
+        serial: Some(chip.serial.into()),
+        location: format!("sim:{}", chip.id),
+        interface: 0,
+        alt_settings: chip
+            .regions
+            .iter()
+            .enumerate()
+            .map(|(alt, region)| AltSetting {
+                alt: alt as u8,
+                name: region.string.into(),
+            })
+            .collect(),
+        functional: FunctionalDescriptor {
+            attributes: 0x0B,
+            detach_timeout_ms: 255,
+            transfer_size: chip.transfer_size,
+            dfu_version: 0x011A,
+        },
+    }
+}
+
+impl Transport for SimTransport {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
+        self.device.select_alt(alt)
+    }
+
+    fn control_out(
+        &mut self,
+        request: Request,
+        value: u16,
+        data: &[u8],
+        _timeout: Duration,
+    ) -> Result<(), TransportError> {
+        self.device.request(request, value, data, 0).map(|_| ())
+    }
+
+    fn control_in(
+        &mut self,
+        request: Request,
+        value: u16,
+        length: u16,
+        _timeout: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        self.device.request(request, value, &[], length)
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        self.device.now = self.device.now.saturating_add(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.device.now
+    }
+}
+
+#[cfg(test)]
+mod tests;
