@@ -3,13 +3,20 @@
 //! Layers, from the bottom (see ARCHITECTURE.md):
 //! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`).
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
+//! - [`plan`]: what a flash will erase and write, validated before anything moves.
+//! - [`session`]: operations on a device, with progress events.
 //! - [`transport`]: the trait every device is reached through.
 //! - [`sim`]: simulated bootloaders behind that trait, on a virtual clock.
 //!
 //! Sessions, the flash planner, the nusb transport and simulated bootloaders
 //! are still to come. Firmware files live in the `dfu-file` crate.
 
+mod error;
 pub mod memory_map;
+pub mod plan;
 pub mod protocol;
+pub mod session;
 pub mod sim;
 pub mod transport;
+
+pub use error::DeviceError;

@@ -11,6 +11,11 @@ use crate::sim::chips::{Chip, RegionKind};
 use crate::sim::memory::{self, RegionMemory};
 use crate::sim::{Fault, LogEntry, Outcome};
 
+/// A bwPollTimeout for `duration`: whole milliseconds, rounded up (it is a minimum wait).
+fn millis_rounded_up(duration: Duration) -> u32 {
+    duration.as_micros().div_ceil(1000).min(0xFF_FFFF) as u32
+}
+
 /// What a DNLOAD asked for, run at the next GETSTATUS.
 #[derive(Clone, Debug)]
 enum Pending {
@@ -272,7 +277,11 @@ impl Device {
                 };
                 Ok(bytes)
             }
-            Err(memory::Fault::OutOfRange) => Err(self.fail(Status::ErrTarget)),
+            Err(memory::Fault::OutOfRange) => {
+                // Past the end of memory: a short (empty) read marks the end.
+                self.state = State::DfuIdle;
+                Ok(Vec::new())
+            }
             Err(_) => Err(self.fail(Status::ErrVendor)),
         }
     }
@@ -300,7 +309,7 @@ impl Device {
                 Fault::LyingPollTimeout { ms } => Some(*ms),
                 _ => None,
             });
-            let poll = reported.unwrap_or(duration.as_millis().min(0xFF_FFFF) as u32);
+            let poll = reported.unwrap_or(millis_rounded_up(duration));
             if self.state == State::Manifest {
                 // Leaving: this reply goes out, then the device resets and drops off the bus.
                 self.busy = None;
@@ -312,7 +321,7 @@ impl Device {
         }
         if let Some(busy) = self.busy {
             if self.now < busy.until {
-                let remaining = (busy.until - self.now).as_millis().min(0xFF_FFFF) as u32;
+                let remaining = millis_rounded_up(busy.until - self.now);
                 return Ok(self.reply(Status::Ok, remaining, State::DnBusy));
             }
             self.busy = None;

@@ -1,0 +1,454 @@
+//! Sessions: DfuSe operations on a [`Transport`], reporting progress through a callback.
+//!
+//! Every wait honours bwPollTimeout and is bounded; the session never prints.
+
+use std::time::Duration;
+
+use crate::error::DeviceError;
+use crate::plan::{FlashPlan, Sector};
+use crate::protocol::{Command, FIRST_DATA_BLOCK, Request, State, StatusReply};
+use crate::transport::{Transport, TransportError};
+
+/// How long requests and operations may take.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Timeout of one control request.
+    pub request: Duration,
+    /// Longest a single erase or write may keep the device busy.
+    pub operation: Duration,
+    /// Longest a mass erase or read-unprotect may take (F405: up to 32 s).
+    pub mass_erase: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request: Duration::from_secs(5),
+            operation: Duration::from_secs(30),
+            mass_erase: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The phases an operation reports progress in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Erasing sectors (bytes of sectors).
+    Erase,
+    /// Writing (bytes).
+    Write,
+    /// Reading back and comparing (bytes).
+    Verify,
+    /// Reading (bytes).
+    Read,
+}
+
+impl Phase {
+    /// A lowercase name for displays and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Erase => "erase",
+            Phase::Write => "write",
+            Phase::Verify => "verify",
+            Phase::Read => "read",
+        }
+    }
+}
+
+/// Something a caller may want to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A phase begins; `total` is its size in bytes.
+    Begin {
+        /// The phase.
+        phase: Phase,
+        /// Its size in bytes.
+        total: u64,
+    },
+    /// Bytes done so far in the current phase.
+    Progress {
+        /// Bytes done.
+        done: u64,
+    },
+    /// The current phase ended.
+    End,
+    /// A request is about to be sent (for verbose output).
+    Request {
+        /// The request.
+        request: Request,
+        /// wValue.
+        value: u16,
+        /// Data bytes out or asked for.
+        length: usize,
+    },
+}
+
+/// Block numbers run from 2 to 65535: at most this many blocks follow one set-address.
+const MAX_BLOCKS_PER_ADDRESS: u64 = (u16::MAX - FIRST_DATA_BLOCK + 1) as u64;
+
+/// A DfuSe conversation with one device on one alternate setting.
+pub struct Session<'a, T: Transport + ?Sized> {
+    transport: &'a mut T,
+    events: &'a mut dyn FnMut(&Event),
+    limits: Limits,
+    transfer_size: u16,
+}
+
+impl<'a, T: Transport + ?Sized> Session<'a, T> {
+    /// Starts a session: selects `alt` and brings the device to dfuIDLE.
+    pub fn open(
+        transport: &'a mut T,
+        alt: u8,
+        limits: Limits,
+        events: &'a mut dyn FnMut(&Event),
+    ) -> Result<Self, DeviceError> {
+        let transfer_size = transport.info().functional.transfer_size.max(1);
+        transport
+            .select_alt(alt)
+            .map_err(|source| DeviceError::Transport {
+                request: Request::GetStatus,
+                operation: format!("selecting alternate setting {alt}"),
+                source,
+            })?;
+        let mut session = Session {
+            transport,
+            events,
+            limits,
+            transfer_size,
+        };
+        session.recover()?;
+        Ok(session)
+    }
+
+    fn emit(&mut self, event: Event) {
+        (self.events)(&event);
+    }
+
+    fn out(
+        &mut self,
+        request: Request,
+        value: u16,
+        data: &[u8],
+        operation: &str,
+    ) -> Result<(), DeviceError> {
+        self.emit(Event::Request {
+            request,
+            value,
+            length: data.len(),
+        });
+        self.transport
+            .control_out(request, value, data, self.limits.request)
+            .map_err(|source| DeviceError::Transport {
+                request,
+                operation: operation.into(),
+                source,
+            })
+    }
+
+    fn status(&mut self, operation: &str) -> Result<StatusReply, DeviceError> {
+        self.emit(Event::Request {
+            request: Request::GetStatus,
+            value: 0,
+            length: StatusReply::LEN,
+        });
+        let bytes = self
+            .transport
+            .control_in(
+                Request::GetStatus,
+                0,
+                StatusReply::LEN as u16,
+                self.limits.request,
+            )
+            .map_err(|source| DeviceError::Transport {
+                request: Request::GetStatus,
+                operation: operation.into(),
+                source,
+            })?;
+        StatusReply::decode(&bytes).ok_or(DeviceError::BadReply {
+            request: Request::GetStatus,
+            len: bytes.len(),
+        })
+    }
+
+    /// Brings the device to dfuIDLE from whatever state it is in.
+    pub fn recover(&mut self) -> Result<(), DeviceError> {
+        let operation = "bringing the device to dfuIDLE";
+        let mut reply = self.status(operation)?;
+        for _ in 0..8 {
+            match reply.state {
+                State::DfuIdle => return Ok(()),
+                State::Error => self.out(Request::ClrStatus, 0, &[], operation)?,
+                State::DnBusy | State::DnloadSync | State::ManifestSync => {
+                    reply = self.wait_while_busy(reply, operation, self.limits.operation)?;
+                    if reply.state == State::DnloadIdle {
+                        self.out(Request::Abort, 0, &[], operation)?;
+                    }
+                }
+                State::DnloadIdle | State::UploadIdle => {
+                    self.out(Request::Abort, 0, &[], operation)?
+                }
+                state => return Err(DeviceError::NotIdle { state }),
+            }
+            reply = self.status(operation)?;
+        }
+        Err(DeviceError::NotIdle { state: reply.state })
+    }
+
+    /// Polls while the device is busy, sleeping exactly bwPollTimeout, up to `limit` in all.
+    fn wait_while_busy(
+        &mut self,
+        mut reply: StatusReply,
+        operation: &str,
+        limit: Duration,
+    ) -> Result<StatusReply, DeviceError> {
+        let start = self.transport.now();
+        let mut polls = 0u32;
+        while matches!(reply.state, State::DnBusy | State::DnloadSync) {
+            let waited = self.transport.now().saturating_sub(start);
+            if waited >= limit {
+                return Err(DeviceError::BusyTooLong {
+                    operation: operation.into(),
+                    waited,
+                });
+            }
+            let mut pause = Duration::from_millis(u64::from(reply.poll_timeout_ms));
+            if polls > 0 {
+                // A device that keeps saying "busy, 0 ms" is asked again after 1 ms, not in a spin.
+                pause = pause.max(Duration::from_millis(1));
+            }
+            self.transport.sleep(pause.min(limit - waited));
+            reply = self.status(operation)?;
+            polls += 1;
+        }
+        Ok(reply)
+    }
+
+    /// Sends a DNLOAD and waits until the device has carried it out.
+    fn dnload_and_wait(
+        &mut self,
+        block: u16,
+        data: &[u8],
+        operation: &str,
+        limit: Duration,
+    ) -> Result<(), DeviceError> {
+        self.out(Request::Dnload, block, data, operation)?;
+        let reply = self.status(operation)?;
+        let reply = self.wait_while_busy(reply, operation, limit)?;
+        if reply.state == State::Error || reply.status != crate::protocol::Status::Ok {
+            return Err(DeviceError::Status {
+                operation: operation.into(),
+                status: reply.status,
+                state: reply.state,
+            });
+        }
+        Ok(())
+    }
+
+    fn command(&mut self, command: Command, limit: Duration) -> Result<(), DeviceError> {
+        self.dnload_and_wait(0, &command.encode(), &command.to_string(), limit)
+    }
+
+    /// Back to dfuIDLE after downloads or uploads.
+    fn abort(&mut self, operation: &str) -> Result<(), DeviceError> {
+        self.out(Request::Abort, 0, &[], operation)
+    }
+
+    /// Erases `sectors` one by one.
+    pub fn erase(&mut self, sectors: &[Sector]) -> Result<(), DeviceError> {
+        let total = sectors.iter().map(|s| u64::from(s.size)).sum();
+        self.emit(Event::Begin {
+            phase: Phase::Erase,
+            total,
+        });
+        let mut done = 0;
+        for sector in sectors {
+            self.command(Command::Erase(sector.address), self.limits.operation)?;
+            done += u64::from(sector.size);
+            self.emit(Event::Progress { done });
+        }
+        self.emit(Event::End);
+        self.abort("finishing the erase")
+    }
+
+    /// Erases the whole flash.
+    pub fn mass_erase(&mut self) -> Result<(), DeviceError> {
+        self.emit(Event::Begin {
+            phase: Phase::Erase,
+            total: 1,
+        });
+        self.command(Command::MassErase, self.limits.mass_erase)?;
+        self.emit(Event::Progress { done: 1 });
+        self.emit(Event::End);
+        self.abort("finishing the mass erase")
+    }
+
+    /// Carries out a plan: erases, then writes every run (one set-address per run).
+    pub fn download(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
+        if plan.mass_erase {
+            self.mass_erase()?;
+        } else if !plan.erase.is_empty() {
+            self.erase(&plan.erase)?;
+        }
+        self.emit(Event::Begin {
+            phase: Phase::Write,
+            total: plan.write_len(),
+        });
+        let size = usize::from(self.transfer_size);
+        let mut done = 0u64;
+        for run in &plan.runs {
+            for (chunk_index, chunk) in run
+                .data
+                .chunks(MAX_BLOCKS_PER_ADDRESS as usize * size)
+                .enumerate()
+            {
+                let chunk_address =
+                    run.address + (chunk_index * MAX_BLOCKS_PER_ADDRESS as usize * size) as u32;
+                self.command(Command::SetAddress(chunk_address), self.limits.operation)?;
+                for (i, block) in chunk.chunks(size).enumerate() {
+                    let address = chunk_address + (i * size) as u32;
+                    let operation = format!("write of {} bytes at {address:#010X}", block.len());
+                    self.dnload_and_wait(
+                        FIRST_DATA_BLOCK + i as u16,
+                        block,
+                        &operation,
+                        self.limits.operation,
+                    )?;
+                    done += block.len() as u64;
+                    self.emit(Event::Progress { done });
+                }
+            }
+        }
+        self.emit(Event::End);
+        self.abort("finishing the write")
+    }
+
+    /// Reads `len` bytes from `address`; fewer when the memory ends first.
+    pub fn upload(&mut self, address: u32, len: u64, phase: Phase) -> Result<Vec<u8>, DeviceError> {
+        self.emit(Event::Begin { phase, total: len });
+        let size = u64::from(self.transfer_size);
+        let mut data = Vec::with_capacity(len.min(1 << 24) as usize);
+        'chunks: while (data.len() as u64) < len {
+            let chunk_address = u64::from(address) + data.len() as u64;
+            let Ok(chunk_address) = u32::try_from(chunk_address) else {
+                break;
+            };
+            self.command(Command::SetAddress(chunk_address), self.limits.operation)?;
+            self.abort("starting an upload")?;
+            for i in 0..MAX_BLOCKS_PER_ADDRESS {
+                let want = (len - data.len() as u64).min(size) as u16;
+                if want == 0 {
+                    break 'chunks;
+                }
+                let block = FIRST_DATA_BLOCK + i as u16;
+                self.emit(Event::Request {
+                    request: Request::Upload,
+                    value: block,
+                    length: usize::from(want),
+                });
+                let at = u64::from(chunk_address) + i * size;
+                let bytes = self
+                    .transport
+                    .control_in(Request::Upload, block, want, self.limits.request)
+                    .map_err(|source| DeviceError::Transport {
+                        request: Request::Upload,
+                        operation: format!("read at {at:#010X}"),
+                        source,
+                    })?;
+                data.extend_from_slice(&bytes);
+                self.emit(Event::Progress {
+                    done: data.len() as u64,
+                });
+                if bytes.len() < usize::from(want) {
+                    break 'chunks; // a short read: the memory ends here
+                }
+            }
+        }
+        self.emit(Event::End);
+        self.recover()?;
+        Ok(data)
+    }
+
+    /// Reads back every run of `plan` and compares.
+    pub fn verify(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
+        for run in &plan.runs {
+            let read = self.upload(run.address, run.data.len() as u64, Phase::Verify)?;
+            let mismatch = run
+                .data
+                .iter()
+                .zip(read.iter().chain(std::iter::repeat(&0)))
+                .position(|(a, b)| a != b);
+            if let Some(offset) = mismatch.or((read.len() < run.data.len()).then_some(read.len())) {
+                return Err(DeviceError::VerifyMismatch {
+                    address: run.address + offset as u32,
+                    expected: run.data[offset],
+                    found: read.get(offset).copied().unwrap_or(0),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes read protection: the device mass-erases and resets, so its disappearance is success.
+    pub fn read_unprotect(&mut self) -> Result<(), DeviceError> {
+        let operation = "read unprotect";
+        self.out(
+            Request::Dnload,
+            0,
+            &Command::ReadUnprotect.encode(),
+            operation,
+        )?;
+        let result = self
+            .status(operation)
+            .and_then(|reply| self.wait_while_busy(reply, operation, self.limits.mass_erase));
+        match result {
+            Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {
+                operation: operation.into(),
+                status: reply.status,
+                state: reply.state,
+            }),
+            Ok(_) => Ok(()),
+            Err(error) if device_reset(&error) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Leaves DFU mode, starting the firmware at `address`; a device that then vanishes has succeeded.
+    pub fn leave(&mut self, address: u32) -> Result<(), DeviceError> {
+        self.command(Command::SetAddress(address), self.limits.operation)?;
+        let operation = "leaving DFU mode";
+        match self.out(Request::Dnload, FIRST_DATA_BLOCK, &[], operation) {
+            Err(DeviceError::Transport {
+                source: TransportError::Disconnected,
+                ..
+            }) => return Ok(()),
+            other => other?,
+        }
+        // From here on the device is resetting: a STALL, a timeout or its absence is success.
+        match self.status(operation) {
+            Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {
+                operation: operation.into(),
+                status: reply.status,
+                state: reply.state,
+            }),
+            Ok(_) => Ok(()),
+            Err(error) if device_reset(&error) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// True for the errors a device that is resetting produces.
+fn device_reset(error: &DeviceError) -> bool {
+    matches!(
+        error,
+        DeviceError::Transport {
+            source: TransportError::Disconnected
+                | TransportError::Stall
+                | TransportError::Timeout(_),
+            ..
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests;
