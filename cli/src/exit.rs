@@ -13,6 +13,12 @@ Exit codes:
   4  I/O error: a file could not be read or written
   5  device error: a device failed, refused a request or went away";
 
+impl From<dfuse::DeviceError> for CliError {
+    fn from(error: dfuse::DeviceError) -> Self {
+        CliError::Device(error)
+    }
+}
+
 /// Why a command failed.
 #[derive(Debug)]
 pub enum CliError {
@@ -39,6 +45,10 @@ pub enum CliError {
         /// What to do about it.
         help: &'static str,
     },
+    /// A device operation failed or was refused.
+    Device(dfuse::DeviceError),
+    /// No device to talk to.
+    NoDevice(String),
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -59,6 +69,8 @@ impl CliError {
             | CliError::Refused { .. }
             | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
+            CliError::Device(dfuse::DeviceError::Plan(_)) => 3,
+            CliError::Device(_) | CliError::NoDevice(_) => 5,
         })
     }
 
@@ -76,6 +88,16 @@ impl CliError {
             CliError::InvalidArgument { message, help } => {
                 eprintln!("error: {message}");
                 eprintln!("  help: {help}");
+            }
+            CliError::Device(error) => {
+                eprintln!("error: {error}");
+                eprintln!("  help: {}", error.help());
+            }
+            CliError::NoDevice(message) => {
+                eprintln!("error: {message}");
+                eprintln!(
+                    "  help: connect the board in DFU mode (BOOT0 high, then reset), or use a simulated board"
+                );
             }
             CliError::Refused { path, reason } => {
                 eprintln!("error: {}: {reason}", path.display());

@@ -1,5 +1,6 @@
 //! `dfuse`: flash STM32 and other DfuSe devices over USB DFU, and handle their firmware files.
 
+mod device;
 mod exit;
 mod file;
 mod memmap;
@@ -27,6 +28,21 @@ enum Command {
     /// Inspect and convert firmware files (no device needed).
     #[command(subcommand)]
     File(file::FileCommand),
+    /// Flash a firmware file (.dfu, .bin, .hex, .s19, .elf) to a device, erase and verify included.
+    #[command(after_help = device::flash::AFTER_HELP)]
+    Flash(device::FlashArgs),
+    /// Read memory from a device into a file (.bin, .hex or .dfu).
+    Read(device::ReadArgs),
+    /// Erase sectors, or the whole flash.
+    Erase(device::EraseArgs),
+    /// Remove read protection (erases the whole chip; needs --yes).
+    Unprotect(device::UnprotectArgs),
+    /// Leave DFU mode and start the firmware.
+    Leave(device::LeaveArgs),
+    /// List DfuSe devices with their alternate settings and memory maps.
+    List(device::ListArgs),
+    /// Show one device in detail.
+    Info(device::InfoArgs),
     /// Decode a DfuSe memory-map string (an alternate setting's name) as dfuse reads it.
     #[command(after_help = memmap::AFTER_HELP)]
     Memmap(memmap::MemmapArgs),
@@ -37,6 +53,13 @@ fn main() -> ExitCode {
     let result: Result<(), CliError> = match cli.command {
         Command::File(command) => file::run(command),
         Command::Memmap(args) => memmap::run(args),
+        Command::Flash(args) => device::flash::run(args),
+        Command::Read(args) => device::ops::read(args),
+        Command::Erase(args) => device::ops::erase(args),
+        Command::Unprotect(args) => device::ops::unprotect(args),
+        Command::Leave(args) => device::ops::leave(args),
+        Command::List(args) => device::inspect::list(args),
+        Command::Info(args) => device::inspect::info(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -322,9 +322,21 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         self.abort("finishing the write")
     }
 
-    /// Reads `len` bytes from `address`; fewer when the memory ends first.
+    /// Reads `len` bytes from `address`, reported as `phase`; fewer when the memory ends first.
     pub fn upload(&mut self, address: u32, len: u64, phase: Phase) -> Result<Vec<u8>, DeviceError> {
         self.emit(Event::Begin { phase, total: len });
+        let data = self.read_range(address, len, 0)?;
+        self.emit(Event::End);
+        Ok(data)
+    }
+
+    /// Reads `len` bytes from `address`, reporting progress from `progress_base` on.
+    fn read_range(
+        &mut self,
+        address: u32,
+        len: u64,
+        progress_base: u64,
+    ) -> Result<Vec<u8>, DeviceError> {
         let size = u64::from(self.transfer_size);
         let mut data = Vec::with_capacity(len.min(1 << 24) as usize);
         'chunks: while (data.len() as u64) < len {
@@ -356,22 +368,27 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                     })?;
                 data.extend_from_slice(&bytes);
                 self.emit(Event::Progress {
-                    done: data.len() as u64,
+                    done: progress_base + data.len() as u64,
                 });
                 if bytes.len() < usize::from(want) {
                     break 'chunks; // a short read: the memory ends here
                 }
             }
         }
-        self.emit(Event::End);
         self.recover()?;
         Ok(data)
     }
 
     /// Reads back every run of `plan` and compares.
     pub fn verify(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
+        self.emit(Event::Begin {
+            phase: Phase::Verify,
+            total: plan.write_len(),
+        });
+        let mut done = 0;
         for run in &plan.runs {
-            let read = self.upload(run.address, run.data.len() as u64, Phase::Verify)?;
+            let read = self.read_range(run.address, run.data.len() as u64, done)?;
+            done += run.data.len() as u64;
             let mismatch = run
                 .data
                 .iter()
@@ -385,6 +402,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 });
             }
         }
+        self.emit(Event::End);
         Ok(())
     }
 

@@ -1,0 +1,117 @@
+//! `dfuse list` and `dfuse info`: the devices, their alternate settings and memory maps.
+
+use clap::Args;
+use dfuse::memory_map;
+use dfuse::transport::{DeviceInfo, Transport};
+use serde_json::{Value, json};
+
+use super::DeviceArgs;
+use crate::exit::CliError;
+
+/// Arguments of `dfuse list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `dfuse info`.
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn describe(info: &DeviceInfo) -> Value {
+    let alts: Vec<Value> = info
+        .alt_settings
+        .iter()
+        .map(|alt| {
+            let parsed = memory_map::parse(&alt.name);
+            json!({
+                "alt": alt.alt,
+                "name": alt.name,
+                "memory_map": parsed.as_ref().ok().map(|p| json!({
+                    "name": p.map.name,
+                    "segments": p.map.segments.iter().map(|s| json!({
+                        "address": s.address, "sector_size": s.sector_size, "sector_count": s.sector_count,
+                        "readable": s.access.readable, "erasable": s.access.erasable, "writable": s.access.writable,
+                    })).collect::<Vec<_>>(),
+                    "warnings": p.warnings,
+                })),
+                "error": parsed.err().map(|e| e.to_string()),
+            })
+        })
+        .collect();
+    json!({
+        "location": info.location, "vid": info.vid, "pid": info.pid, "bcd_device": info.bcd_device,
+        "manufacturer": info.manufacturer, "product": info.product, "serial": info.serial,
+        "transfer_size": info.functional.transfer_size, "dfu_version": info.functional.dfu_version,
+        "alt_settings": alts,
+    })
+}
+
+fn print_text(info: &DeviceInfo) {
+    println!(
+        "{}  {:04X}:{:04X} rev {:04X}  {:?}  serial {}  transfer size {}",
+        info.location,
+        info.vid,
+        info.pid,
+        info.bcd_device,
+        info.product.as_deref().unwrap_or(""),
+        info.serial.as_deref().unwrap_or("-"),
+        info.functional.transfer_size
+    );
+    for alt in &info.alt_settings {
+        match memory_map::parse(&alt.name) {
+            Ok(parsed) => {
+                println!("  alt {}: {}", alt.alt, parsed.map.name);
+                for segment in &parsed.map.segments {
+                    println!("      {segment}");
+                }
+                for warning in &parsed.warnings {
+                    println!("      warning: {warning}");
+                }
+            }
+            Err(error) => println!("  alt {}: {:?} ({error})", alt.alt, alt.name),
+        }
+    }
+}
+
+pub fn list(args: ListArgs) -> Result<(), CliError> {
+    // Without a USB backend only a named simulated board can be listed.
+    let devices: Vec<DeviceInfo> = match args.device.device {
+        Some(_) => vec![args.device.open()?.transport().info().clone()],
+        None => Vec::new(),
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({"devices": devices.iter().map(describe).collect::<Vec<_>>()})
+        );
+    } else if devices.is_empty() {
+        println!(
+            "No DfuSe devices found (USB support is still to come; simulated boards: --device sim:<chip>)."
+        );
+    } else {
+        devices.iter().for_each(print_text);
+    }
+    Ok(())
+}
+
+pub fn info(args: InfoArgs) -> Result<(), CliError> {
+    let mut device = args.device.open()?;
+    let info = device.transport().info().clone();
+    if args.json {
+        println!("{}", describe(&info));
+    } else {
+        print_text(&info);
+    }
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! The device commands: choosing a device, and running operations on it.
+
+pub mod flash;
+pub mod inspect;
+pub mod ops;
+mod report;
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use dfuse::memory_map::{self, MemoryMap};
+use dfuse::sim::{CHIPS, SimTransport};
+use dfuse::transport::Transport;
+
+use crate::exit::CliError;
+use crate::output::{read_input, write_atomically};
+
+pub use flash::FlashArgs;
+pub use inspect::{InfoArgs, ListArgs};
+pub use ops::{EraseArgs, LeaveArgs, ReadArgs, UnprotectArgs};
+
+/// How to pick the device; shared by every device command.
+#[derive(Args, Debug, Clone)]
+pub struct DeviceArgs {
+    /// The device: `sim:<chip>` for a simulated board (e.g. sim:stm32f407), or `<bus>-<port.path>` for USB.
+    #[arg(long, short = 'd', value_name = "DEVICE")]
+    pub device: Option<String>,
+    /// Keep a simulated board's memory in this file between runs (created erased if missing).
+    #[arg(long, value_name = "FILE")]
+    pub sim_state: Option<PathBuf>,
+    /// Append every request the simulated board receives to this file, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub sim_log: Option<PathBuf>,
+    /// Select a USB device by serial number.
+    #[arg(long, value_name = "SERIAL")]
+    pub serial: Option<String>,
+    /// Select a USB device by VID:PID, e.g. 0483:df11.
+    #[arg(long, value_name = "VID:PID")]
+    pub vid_pid: Option<String>,
+}
+
+/// An open device: for now always a simulated board.
+pub struct OpenDevice {
+    sim: SimTransport,
+    state_file: Option<PathBuf>,
+    log_file: Option<PathBuf>,
+}
+
+fn chip_list() -> String {
+    CHIPS
+        .iter()
+        .map(|c| format!("sim:{}", c.id))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl DeviceArgs {
+    /// Opens the selected device.
+    pub fn open(&self) -> Result<OpenDevice, CliError> {
+        let Some(selector) = self.device.as_deref() else {
+            return Err(CliError::NoDevice(format!(
+                "no DfuSe device found: dfuse cannot reach USB devices yet (the USB backend is still to come). \
+                 Name a simulated board with --device, one of: {}",
+                chip_list()
+            )));
+        };
+        let Some(chip) = selector.strip_prefix("sim:") else {
+            return Err(CliError::NoDevice(format!(
+                "no DfuSe device at {selector:?}: USB devices are not supported yet; simulated boards are: {}",
+                chip_list()
+            )));
+        };
+        let mut sim = SimTransport::open(chip).ok_or_else(|| {
+            CliError::Usage(format!(
+                "there is no simulated chip {chip:?}; choose one of: {}",
+                chip_list()
+            ))
+        })?;
+        if let Some(path) = &self.sim_state
+            && path.exists()
+        {
+            let bytes = read_input(path)?;
+            sim.load_state(&bytes).map_err(|reason| CliError::Refused {
+                path: path.clone(),
+                reason: format!("not a state file for sim:{chip}: {reason}"),
+            })?;
+        }
+        Ok(OpenDevice {
+            sim,
+            state_file: self.sim_state.clone(),
+            log_file: self.sim_log.clone(),
+        })
+    }
+}
+
+impl OpenDevice {
+    /// The transport to run sessions on.
+    pub fn transport(&mut self) -> &mut SimTransport {
+        &mut self.sim
+    }
+
+    /// The alternate settings' memory maps (an alternate setting without one is skipped).
+    pub fn maps(&self) -> Vec<(u8, MemoryMap)> {
+        self.sim
+            .info()
+            .alt_settings
+            .iter()
+            .filter_map(|a| memory_map::parse(&a.name).ok().map(|p| (a.alt, p.map)))
+            .collect()
+    }
+
+    /// Resolves `--alt`: a number, or a region name (without padding) that only one setting has.
+    pub fn resolve_alt(&self, alt: Option<&str>) -> Result<(u8, MemoryMap), CliError> {
+        let maps = self.maps();
+        let listing = || {
+            maps.iter()
+                .map(|(n, m)| format!("{n} ({:?})", m.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let wanted = alt.unwrap_or("0");
+        let found: Vec<&(u8, MemoryMap)> = match wanted.parse::<u8>() {
+            Ok(number) => maps.iter().filter(|(n, _)| *n == number).collect(),
+            Err(_) => maps
+                .iter()
+                .filter(|(_, m)| m.name.eq_ignore_ascii_case(wanted.trim()))
+                .collect(),
+        };
+        match found.as_slice() {
+            [(alt, map)] => Ok((*alt, map.clone())),
+            [] => Err(CliError::Usage(format!(
+                "the device has no alternate setting {wanted:?} with a memory map; it has: {}",
+                listing()
+            ))),
+            _ => Err(CliError::Usage(format!(
+                "several alternate settings are named {wanted:?}: choose one by number ({})",
+                listing()
+            ))),
+        }
+    }
+
+    /// Saves the simulated board's memory and request log, when asked to.
+    pub fn close(self) -> Result<(), CliError> {
+        if let Some(path) = &self.state_file {
+            write_atomically(path, &self.sim.save_state())?;
+        }
+        if let Some(path) = &self.log_file {
+            append_log(path, &self.sim)?;
+        }
+        Ok(())
+    }
+}
+
+fn append_log(path: &Path, sim: &SimTransport) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut text = String::new();
+    for entry in sim.log() {
+        let line = serde_json::json!({
+            "at_us": entry.at.as_micros() as u64,
+            "request": entry.request.name(),
+            "value": entry.value,
+            "length": entry.length,
+            "command": entry.command.map(|c| c.to_string()),
+            "state": entry.reply.map(|r| r.state.to_string()),
+            "ok": entry.outcome.is_ok(),
+        });
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|error| CliError::Io {
+            path: path.to_owned(),
+            action: "write",
+            error,
+        })
+}

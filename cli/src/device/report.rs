@@ -1,0 +1,109 @@
+//! Showing what a device operation does: progress bars, plain lines, JSON lines, requests.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+use dfuse::session::{Event, Phase};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Value, json};
+
+/// How device commands report; shared by every device command.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct OutputArgs {
+    /// Print JSON lines: one object per event, then one result object.
+    #[arg(long)]
+    pub json: bool,
+    /// Show every request sent to the device (on standard error).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// Turns session events into output.
+pub struct Reporter {
+    args: OutputArgs,
+    terminal: bool,
+    bar: Option<ProgressBar>,
+    phase: Option<(Phase, u64)>,
+}
+
+impl Reporter {
+    /// A reporter; progress bars only when standard output is a terminal.
+    pub fn new(args: OutputArgs) -> Reporter {
+        Reporter {
+            args,
+            terminal: std::io::stdout().is_terminal(),
+            bar: None,
+            phase: None,
+        }
+    }
+
+    /// Shows one session event.
+    pub fn event(&mut self, event: &Event) {
+        match event {
+            Event::Request {
+                request,
+                value,
+                length,
+            } => {
+                if self.args.verbose {
+                    eprintln!("  -> {request} wValue={value} length={length}");
+                }
+            }
+            Event::Begin { phase, total } => {
+                self.phase = Some((*phase, *total));
+                if self.args.json {
+                    self.line(json!({"event": "begin", "phase": phase.name(), "total": total}));
+                } else if self.terminal {
+                    let bar = ProgressBar::new(*total);
+                    let style = ProgressStyle::with_template(
+                        "{prefix:>8} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
+                    bar.set_style(style);
+                    bar.set_prefix(phase.name());
+                    self.bar = Some(bar);
+                }
+            }
+            Event::Progress { done } => {
+                if self.args.json {
+                    self.line(json!({"event": "progress", "done": done}));
+                } else if let Some(bar) = &self.bar {
+                    bar.set_position(*done);
+                }
+            }
+            Event::End => {
+                if let Some(bar) = self.bar.take() {
+                    bar.finish();
+                }
+                if let Some((phase, total)) = self.phase.take() {
+                    if self.args.json {
+                        self.line(json!({"event": "end", "phase": phase.name()}));
+                    } else if !self.terminal {
+                        println!("{}: {total} bytes done", phase.name());
+                    }
+                }
+            }
+        }
+    }
+
+    /// A line of information for people (a JSON message object with --json).
+    pub fn message(&self, text: &str) {
+        if self.args.json {
+            self.line(json!({"event": "message", "text": text}));
+        } else {
+            println!("{text}");
+        }
+    }
+
+    /// The final result: the one result object with --json.
+    pub fn result(&self, value: Value) {
+        if self.args.json {
+            self.line(value);
+        }
+    }
+
+    fn line(&self, value: Value) {
+        println!("{value}");
+    }
+}
