@@ -402,6 +402,31 @@ pub const CHIPS: &[Chip] = &[
         program_us_per_unit: 42,
         mass_erase_ms: 2000,
     },
+    Chip {
+        id: "stm32f205",
+        vid: 0x2B04,
+        pid: 0xD006,
+        bcd_device: 0x0250,
+        manufacturer: "Particle",
+        product: "Photon DFU Mode",
+        serial: "00000000010C",
+        transfer_size: 4096,
+        write_unit: 4,
+        regions: &[
+            // Particle's bootloader guards its own sectors as read-only ('a').
+            region(
+                "@Internal Flash   /0x08000000/03*016Ka,01*016Kg,01*064Kg,07*128Kg",
+                RegionKind::Flash,
+                &[],
+            ),
+            region("@DCT Flash   /0x00000000/01*016Kg", RegionKind::Flash, &[]),
+        ],
+        protection: None,
+        erase_base_ms: 125,
+        erase_ms_per_kib: 7,
+        program_us_per_unit: 16,
+        mass_erase_ms: 8000,
+    },
 ];
 
 /// The chip with this id, e.g. `stm32f407`.
@@ -430,7 +455,7 @@ mod tests {
             }
             assert!(chip.transfer_size.is_power_of_two(), "{}", chip.id);
         }
-        assert_eq!(CHIPS.len(), 9);
+        assert_eq!(CHIPS.len(), 10);
         assert!(find("STM32F407").is_some());
         assert!(find("stm32f999").is_none());
     }

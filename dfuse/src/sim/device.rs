@@ -434,9 +434,15 @@ impl Device {
         let Some(address) = protocol::block_address(self.pointer, block, chip.transfer_size) else {
             return (Duration::from_millis(1), Err(Status::ErrAddress), false);
         };
-        // The programming unit is all the flash controller takes: a shorter tail is dropped.
-        let kept = data.len() / chip.write_unit as usize * chip.write_unit as usize;
-        let units = (kept / chip.write_unit as usize) as u64;
+        // Main flash takes whole programming units: a shorter tail is dropped silently.
+        // OTP and option bytes are written byte by byte.
+        let unit = if kind == RegionKind::Flash {
+            chip.write_unit as usize
+        } else {
+            1
+        };
+        let kept = data.len() / unit * unit;
+        let units = (kept as u64).div_ceil(u64::from(chip.write_unit));
         let time = Duration::from_micros(units * u64::from(chip.program_us_per_unit))
             .max(Duration::from_millis(1));
         match self.regions[usize::from(self.alt)].write(u64::from(address), &data[..kept]) {
