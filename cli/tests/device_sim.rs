@@ -371,3 +371,73 @@ fn erase_leave_info_and_list() {
     ]);
     assert_fails(&out, 2, "there is no simulated chip \"stm32f999\"");
 }
+
+#[test]
+fn read_protection_set_through_option_bytes_and_removed_by_unprotect() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("board.dfu");
+    let device = ["--device", "sim:stm32f407", "--sim-state", p(&state)];
+    let with_device = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&device);
+        dfuse(&all)
+    };
+    assert!(
+        with_device(&["flash", p(&example("blinky-f407.hex"))])
+            .status
+            .success()
+    );
+
+    // RDP 0x55 (level 1) into the option bytes: the chip resets, as it really does.
+    let option_bytes = dir.path().join("ob.bin");
+    std::fs::write(&option_bytes, [0xEC, 0x55]).unwrap();
+    let out = with_device(&[
+        "flash",
+        p(&option_bytes),
+        "--address",
+        "0x1FFFC000",
+        "--alt",
+        "Option Bytes",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        stdout(&out).contains("The device reset after the write"),
+        "{}",
+        stdout(&out)
+    );
+
+    let back = dir.path().join("back.bin");
+    let out = with_device(&[
+        "read",
+        "-o",
+        p(&back),
+        "--address",
+        "0x08000000",
+        "--length",
+        "16",
+    ]);
+    assert_fails(&out, 5, "errVENDOR");
+    assert!(
+        common::stderr(&out).contains("dfuse unprotect --yes"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    let out = with_device(&["unprotect", "--yes"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = with_device(&[
+        "read",
+        "-o",
+        p(&back),
+        "--address",
+        "0x08000000",
+        "--length",
+        "16",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        vec![0xFF; 16],
+        "unprotect mass-erased the flash"
+    );
+}

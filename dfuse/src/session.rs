@@ -83,6 +83,15 @@ pub enum Event {
     },
 }
 
+/// How a download ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Everything was written; the device is in dfuIDLE.
+    Done,
+    /// Everything was written, then the device reset itself (option bytes).
+    DeviceReset,
+}
+
 /// Block numbers run from 2 to 65535: at most this many blocks follow one set-address.
 const MAX_BLOCKS_PER_ADDRESS: u64 = (u16::MAX - FIRST_DATA_BLOCK + 1) as u64;
 
@@ -283,7 +292,11 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     }
 
     /// Carries out a plan: erases, then writes every run (one set-address per run).
-    pub fn download(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
+    ///
+    /// Returns [`Written::DeviceReset`] when the device left the bus right after
+    /// the final block of a write into non-erasable memory: option bytes take
+    /// effect by resetting the chip, so that is success, but nothing can be verified.
+    pub fn download(&mut self, plan: &FlashPlan) -> Result<Written, DeviceError> {
         if plan.mass_erase {
             self.mass_erase()?;
         } else if !plan.erase.is_empty() {
@@ -307,19 +320,34 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 for (i, block) in chunk.chunks(size).enumerate() {
                     let address = chunk_address + (i * size) as u32;
                     let operation = format!("write of {} bytes at {address:#010X}", block.len());
-                    self.dnload_and_wait(
+                    let result = self.dnload_and_wait(
                         FIRST_DATA_BLOCK + i as u16,
                         block,
                         &operation,
                         self.limits.operation,
-                    )?;
+                    );
                     done += block.len() as u64;
+                    let last = done == plan.write_len();
+                    let erasable = plan.mass_erase || !plan.erase.is_empty();
+                    match result {
+                        Err(DeviceError::Transport {
+                            request: Request::GetStatus,
+                            source: TransportError::Disconnected,
+                            ..
+                        }) if last && !erasable => {
+                            self.emit(Event::Progress { done });
+                            self.emit(Event::End);
+                            return Ok(Written::DeviceReset);
+                        }
+                        other => other?,
+                    }
                     self.emit(Event::Progress { done });
                 }
             }
         }
         self.emit(Event::End);
-        self.abort("finishing the write")
+        self.abort("finishing the write")?;
+        Ok(Written::Done)
     }
 
     /// Reads `len` bytes from `address`, reported as `phase`; fewer when the memory ends first.

@@ -3,7 +3,7 @@
 use clap::Args;
 use dfu_file::{Firmware, Format};
 use dfuse::plan::{FlashPlan, PlanOptions, plan};
-use dfuse::session::{Limits, Session};
+use dfuse::session::{Limits, Session, Written};
 use dfuse::transport::Transport;
 use serde_json::json;
 
@@ -77,9 +77,13 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
         let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
         let mut session =
             Session::open(device.transport(), *alt, Limits::default(), &mut on_event)?;
-        session.download(plan)?;
-        if !args.no_verify {
+        let reset = session.download(plan)? == Written::DeviceReset;
+        let verified = !args.no_verify && !reset;
+        if verified {
             session.verify(plan)?;
+        }
+        if reset {
+            reporter.message("The device reset after the write (option bytes take effect that way): not verified.");
         }
         let data = target.image.len();
         results.push(

@@ -51,7 +51,7 @@ fn a_plan_is_written_and_verified() {
         }
     };
     let mut session = open(&mut sim, &mut record);
-    session.download(&plan).unwrap();
+    assert_eq!(session.download(&plan).unwrap(), Written::Done);
     session.verify(&plan).unwrap();
     assert_eq!(
         sim.device().regions[0].read(0x0800_0000, 3).unwrap(),
@@ -293,4 +293,39 @@ fn uploads_stop_at_the_end_of_memory() {
         .upload(0x0801_F000, 0x2000, Phase::Read)
         .unwrap();
     assert_eq!(data.len(), 0x1000);
+}
+
+#[test]
+fn an_option_byte_write_that_resets_the_device_is_success() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    let option_bytes = memory_map::parse(&sim.info().alt_settings[1].name)
+        .unwrap()
+        .map;
+    let image = Image::from_pieces([(0x1FFF_C000, vec![0xEC, 0x55])]).unwrap();
+    let plan = plan(&image, &option_bytes, &PlanOptions::default()).unwrap();
+    let mut ignore = |_: &Event| {};
+    let mut session = Session::open(&mut sim, 1, Limits::default(), &mut ignore).unwrap();
+    assert_eq!(session.download(&plan).unwrap(), Written::DeviceReset);
+    assert!(!sim.connected());
+    sim.reconnect();
+    assert!(sim.device().protected(), "RDP 0x55 is level 1");
+}
+
+#[test]
+fn a_flash_write_interrupted_by_a_disconnect_is_an_error() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    let plan = plan(&two_part_image(), &flash_map(&sim), &PlanOptions::default()).unwrap();
+    sim.inject(Fault::Disconnect { nth_request: 12 });
+    let mut ignore = |_: &Event| {};
+    let err = open(&mut sim, &mut ignore).download(&plan).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DeviceError::Transport {
+                source: TransportError::Disconnected,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
