@@ -441,3 +441,46 @@ fn read_protection_set_through_option_bytes_and_removed_by_unprotect() {
         "unprotect mass-erased the flash"
     );
 }
+
+#[test]
+fn serial_and_vid_pid_filter_the_device() {
+    let hex = example("blinky-f407.hex");
+    let out = dfuse([
+        "info",
+        "--device",
+        "sim:stm32f072",
+        "--serial",
+        "FFFFFFFEFFFF",
+        "--vid-pid",
+        "0483:df11",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let out = dfuse([
+        "flash",
+        p(&hex),
+        "--device",
+        "sim:stm32f072",
+        "--serial",
+        "1234",
+    ]);
+    assert_fails(
+        &out,
+        5,
+        "no DfuSe device with serial \"1234\": sim:stm32f072 has serial \"FFFFFFFEFFFF\"",
+    );
+    let out = dfuse([
+        "flash",
+        p(&hex),
+        "--device",
+        "sim:stm32f072",
+        "--vid-pid",
+        "28e9:0189",
+    ]);
+    assert_fails(
+        &out,
+        5,
+        "no DfuSe device 28E9:0189: sim:stm32f072 is 0483:DF11",
+    );
+    let out = dfuse(["info", "--device", "sim:stm32f072", "--vid-pid", "0483"]);
+    assert_fails(&out, 2, "--vid-pid takes VID:PID in hexadecimal");
+}

@@ -76,6 +76,7 @@ impl DeviceArgs {
                 chip_list()
             ))
         })?;
+        self.check_filters(&sim)?;
         if let Some(path) = &self.sim_state
             && path.exists()
         {
@@ -91,6 +92,46 @@ impl DeviceArgs {
             log_file: self.sim_log.clone(),
         })
     }
+}
+
+impl DeviceArgs {
+    /// Refuses a device that --serial or --vid-pid do not match.
+    fn check_filters(&self, sim: &SimTransport) -> Result<(), CliError> {
+        let info = sim.info();
+        if let Some(serial) = &self.serial
+            && info.serial.as_deref() != Some(serial.as_str())
+        {
+            return Err(CliError::NoDevice(format!(
+                "no DfuSe device with serial {serial:?}: {} has serial {:?}",
+                info.location,
+                info.serial.as_deref().unwrap_or("")
+            )));
+        }
+        if let Some(text) = &self.vid_pid {
+            let (vid, pid) = parse_vid_pid(text)?;
+            if (vid, pid) != (info.vid, info.pid) {
+                return Err(CliError::NoDevice(format!(
+                    "no DfuSe device {vid:04X}:{pid:04X}: {} is {:04X}:{:04X}",
+                    info.location, info.vid, info.pid
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses `0483:df11` (hexadecimal, as lsusb prints it).
+fn parse_vid_pid(text: &str) -> Result<(u16, u16), CliError> {
+    let parse = |part: &str| u16::from_str_radix(part.trim().trim_start_matches("0x"), 16).ok();
+    match text.split_once(':') {
+        Some((vid, pid)) => parse(vid).zip(parse(pid)),
+        None => None,
+    }
+    .ok_or_else(|| {
+        CliError::Usage(format!(
+            "--vid-pid takes VID:PID in hexadecimal, like 0483:df11, not {text:?}"
+        ))
+    })
 }
 
 impl OpenDevice {
