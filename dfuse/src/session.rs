@@ -446,16 +446,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         let result = self
             .status(operation)
             .and_then(|reply| self.wait_while_busy(reply, operation, self.limits.mass_erase));
-        match result {
-            Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {
-                operation: operation.into(),
-                status: reply.status,
-                state: reply.state,
-            }),
-            Ok(_) => Ok(()),
-            Err(error) if device_reset(&error) => Ok(()),
-            Err(error) => Err(error),
-        }
+        resetting(result, operation)
     }
 
     /// Leaves DFU mode, starting the firmware at `address`; a device that then vanishes has succeeded.
@@ -469,17 +460,22 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             }) => return Ok(()),
             other => other?,
         }
-        // From here on the device is resetting: a STALL, a timeout or its absence is success.
-        match self.status(operation) {
-            Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {
-                operation: operation.into(),
-                status: reply.status,
-                state: reply.state,
-            }),
-            Ok(_) => Ok(()),
-            Err(error) if device_reset(&error) => Ok(()),
-            Err(error) => Err(error),
-        }
+        resetting(self.status(operation), operation)
+    }
+}
+
+/// The outcome of the last status poll of a device that is resetting: an
+/// error state fails, while a STALL, a timeout or the device's absence is success.
+fn resetting(last: Result<StatusReply, DeviceError>, operation: &str) -> Result<(), DeviceError> {
+    match last {
+        Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {
+            operation: operation.into(),
+            status: reply.status,
+            state: reply.state,
+        }),
+        Ok(_) => Ok(()),
+        Err(error) if device_reset(&error) => Ok(()),
+        Err(error) => Err(error),
     }
 }
 
