@@ -466,7 +466,7 @@ fn serial_and_vid_pid_filter_the_device() {
     assert_fails(
         &out,
         5,
-        "no DfuSe device with serial \"1234\": sim:stm32f072 has serial \"FFFFFFFEFFFF\"",
+        "no DfuSe device matches --serial 1234; present:\n  sim:stm32f072",
     );
     let out = dfuse([
         "flash",
@@ -479,7 +479,7 @@ fn serial_and_vid_pid_filter_the_device() {
     assert_fails(
         &out,
         5,
-        "no DfuSe device 28E9:0189: sim:stm32f072 is 0483:DF11",
+        "no DfuSe device matches --vid-pid 28e9:0189; present:",
     );
     let out = dfuse(["info", "--device", "sim:stm32f072", "--vid-pid", "0483"]);
     assert_fails(&out, 2, "--vid-pid takes VID:PID in hexadecimal");

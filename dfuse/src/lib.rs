@@ -4,6 +4,7 @@
 //! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`).
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
 //! - [`plan`]: what a flash will erase and write, validated before anything moves.
+//! - [`select`]: choosing one device by location, serial and VID:PID.
 //! - [`session`]: operations on a device, with progress events.
 //! - [`transport`]: the trait every device is reached through.
 //! - [`sim`]: simulated bootloaders behind that trait, on a virtual clock.
@@ -15,6 +16,7 @@ mod error;
 pub mod memory_map;
 pub mod plan;
 pub mod protocol;
+pub mod select;
 pub mod session;
 pub mod sim;
 pub mod transport;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use dfuse::memory_map::{self, MemoryMap};
+use dfuse::select::{Selector, select};
 use dfuse::sim::{CHIPS, SimTransport};
 use dfuse::transport::Transport;
 
@@ -76,7 +77,13 @@ impl DeviceArgs {
                 chip_list()
             ))
         })?;
-        self.check_filters(&sim)?;
+        let selector = Selector {
+            location: None,
+            serial: self.serial.clone(),
+            vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
+        };
+        select(std::slice::from_ref(sim.info()), &selector)
+            .map_err(|e| CliError::NoDevice(e.to_string()))?;
         if let Some(path) = &self.sim_state
             && path.exists()
         {
@@ -91,32 +98,6 @@ impl DeviceArgs {
             state_file: self.sim_state.clone(),
             log_file: self.sim_log.clone(),
         })
-    }
-}
-
-impl DeviceArgs {
-    /// Refuses a device that --serial or --vid-pid do not match.
-    fn check_filters(&self, sim: &SimTransport) -> Result<(), CliError> {
-        let info = sim.info();
-        if let Some(serial) = &self.serial
-            && info.serial.as_deref() != Some(serial.as_str())
-        {
-            return Err(CliError::NoDevice(format!(
-                "no DfuSe device with serial {serial:?}: {} has serial {:?}",
-                info.location,
-                info.serial.as_deref().unwrap_or("")
-            )));
-        }
-        if let Some(text) = &self.vid_pid {
-            let (vid, pid) = parse_vid_pid(text)?;
-            if (vid, pid) != (info.vid, info.pid) {
-                return Err(CliError::NoDevice(format!(
-                    "no DfuSe device {vid:04X}:{pid:04X}: {} is {:04X}:{:04X}",
-                    info.location, info.vid, info.pid
-                )));
-            }
-        }
-        Ok(())
     }
 }
 
