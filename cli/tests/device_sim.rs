@@ -316,7 +316,7 @@ fn erase_leave_info_and_list() {
     ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert!(
-        stdout(&out).contains("Erased 1 sectors."),
+        stdout(&out).contains("Erased 1 sector."),
         "{}",
         stdout(&out)
     );

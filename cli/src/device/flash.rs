@@ -7,7 +7,7 @@ use dfuse::session::{Limits, Session, Written};
 use dfuse::transport::Transport;
 use serde_json::json;
 
-use super::report::{OutputArgs, Reporter};
+use super::report::{OutputArgs, Reporter, count};
 use super::{DeviceArgs, OpenDevice};
 use crate::exit::CliError;
 use crate::file::InputArgs;
@@ -96,7 +96,7 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
             if plan.mass_erase {
                 "after a mass erase".to_string()
             } else {
-                format!("{} sectors erased", plan.erase.len())
+                format!("{} erased", count(plan.erase.len(), "sector"))
             },
             if args.no_verify {
                 "not verified"

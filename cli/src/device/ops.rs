@@ -10,7 +10,7 @@ use dfuse::session::{Event, Limits, Phase, Session};
 use dfuse::transport::Transport;
 use serde_json::json;
 
-use super::report::{OutputArgs, Reporter};
+use super::report::{OutputArgs, Reporter, count};
 use super::{DeviceArgs, OpenDevice};
 use crate::exit::CliError;
 use crate::file::extension;
@@ -158,7 +158,7 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
         let what = if range.is_none() {
             "the whole flash".to_string()
         } else {
-            format!("{} sectors", sectors.len())
+            count(sectors.len(), "sector")
         };
         reporter.message(&format!("Erased {what}."));
         reporter.result(

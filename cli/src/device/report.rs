@@ -107,3 +107,12 @@ impl Reporter {
         println!("{value}");
     }
 }
+
+/// "1 sector", "2 sectors".
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
