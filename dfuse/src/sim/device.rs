@@ -34,7 +34,7 @@ struct Busy {
 }
 
 /// One simulated chip in DFU mode.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Device {
     pub(crate) chip: &'static Chip,
     pub(crate) regions: Vec<RegionMemory>,

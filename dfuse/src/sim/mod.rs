@@ -9,6 +9,7 @@
 pub mod chips;
 mod device;
 mod memory;
+pub mod usbip;
 
 use std::time::Duration;
 
@@ -126,9 +127,20 @@ impl SimTransport {
 
     /// The memory of every alternate setting, as a DfuSe file.
     pub fn save_state(&self) -> Vec<u8> {
-        let chip = self.device.chip;
+        self.device.save_state()
+    }
+
+    /// Restores memory saved by [`SimTransport::save_state`] for the same chip.
+    pub fn load_state(&mut self, file: &[u8]) -> Result<(), String> {
+        self.device.load_state(file)
+    }
+}
+
+impl Device {
+    /// The memory of every alternate setting, as a DfuSe file.
+    pub fn save_state(&self) -> Vec<u8> {
+        let chip = self.chip;
         let targets: Vec<Target> = self
-            .device
             .regions
             .iter()
             .enumerate()
@@ -156,9 +168,9 @@ impl SimTransport {
         dfu_file::dfuse::write(&targets, ids).unwrap_or_default()
     }
 
-    /// Restores memory saved by [`SimTransport::save_state`] for the same chip.
+    /// Restores memory saved by [`Device::save_state`] for the same chip.
     pub fn load_state(&mut self, file: &[u8]) -> Result<(), String> {
-        let chip = self.device.chip;
+        let chip = self.chip;
         let firmware = dfu_file::dfuse::read(file, false).map_err(|e| e.to_string())?;
         for target in &firmware.targets {
             let owner = target
@@ -169,7 +181,7 @@ impl SimTransport {
             if owner != chip.id {
                 return Err(format!("it holds the memory of {owner:?}, not {}", chip.id));
             }
-            let Some(region) = self.device.regions.get_mut(usize::from(target.alt)) else {
+            let Some(region) = self.regions.get_mut(usize::from(target.alt)) else {
                 return Err(format!(
                     "{} has no alternate setting {}",
                     chip.id, target.alt

@@ -1,0 +1,174 @@
+//! Attaching to vhci_hcd and serving USB/IP on Linux.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use dfuse::sim::chips;
+use dfuse::sim::usbip::{Command, HEADER_LEN, UsbipDevice};
+
+const VHCI: &str = "/sys/devices/platform/vhci_hcd.0";
+/// USB_SPEED_FULL in the kernel's enum usb_device_speed.
+const FULL_SPEED: u32 = 2;
+/// How long a reset board stays off the bus before it enumerates again.
+const REPLUG_DELAY: Duration = Duration::from_millis(300);
+
+#[derive(Parser)]
+#[command(
+    name = "dfuse-sim",
+    version,
+    about = "Serve a simulated DfuSe chip as a USB device through USB/IP (vhci-hcd)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Verb,
+}
+
+#[derive(Subcommand)]
+enum Verb {
+    /// Plug a simulated board into the local vhci_hcd and serve it until SIGTERM.
+    Attach {
+        /// The chip, e.g. stm32f407 (see `dfuse --help` for the list).
+        #[arg(long)]
+        chip: String,
+        /// Keep the board's memory in this file (loaded at start, saved at exit and after each reset).
+        #[arg(long, value_name = "FILE")]
+        state: Option<PathBuf>,
+        /// vhci port to use (default: the first free high-speed port).
+        #[arg(long)]
+        port: Option<u32>,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let Verb::Attach { chip, state, port } = Cli::parse().command;
+    match serve(&chip, state, port) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("dfuse-sim: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The first free port of vhci_hcd's high-speed hub, from its status file.
+fn free_port() -> Result<u32, String> {
+    let status = fs::read_to_string(format!("{VHCI}/status")).map_err(|e| {
+        format!("cannot read {VHCI}/status ({e}): load the driver with `modprobe vhci-hcd`")
+    })?;
+    status
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            // hub port sta spd dev sockfd local_busid; sta 4 is VDEV_ST_NULL (free).
+            match fields.as_slice() {
+                ["hs", port, "004", ..] => port.parse().ok(),
+                _ => None,
+            }
+        })
+        .next()
+        .ok_or_else(|| "vhci_hcd has no free high-speed port".into())
+}
+
+fn attach(port: u32, devid: u32) -> Result<UnixStream, String> {
+    let (ours, kernels) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
+    let line = format!("{port} {} {devid} {FULL_SPEED}", kernels.as_raw_fd());
+    fs::write(format!("{VHCI}/attach"), line)
+        .map_err(|e| format!("cannot attach to vhci port {port}: {e}"))?;
+    // The kernel holds its own reference to its end now.
+    drop(kernels);
+    Ok(ours)
+}
+
+fn detach(port: u32) {
+    let _ = fs::write(format!("{VHCI}/detach"), port.to_string());
+}
+
+fn save(state: &Option<PathBuf>, device: &UsbipDevice) {
+    if let Some(path) = state {
+        let _ = fs::write(path, device.device.save_state());
+    }
+}
+
+fn serve(chip_id: &str, state: Option<PathBuf>, port: Option<u32>) -> Result<(), String> {
+    let chip = chips::find(chip_id).ok_or_else(|| {
+        let ids: Vec<&str> = chips::CHIPS.iter().map(|c| c.id).collect();
+        format!(
+            "no simulated chip {chip_id:?}; choose one of: {}",
+            ids.join(", ")
+        )
+    })?;
+    let mut device = UsbipDevice::new(chip);
+    if let Some(path) = &state
+        && path.exists()
+    {
+        let bytes = fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        device
+            .device
+            .load_state(&bytes)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let port = match port {
+        Some(port) => port,
+        None => free_port()?,
+    };
+    let devid = (1 << 16) | (port + 2);
+    let stopping = Arc::new(AtomicBool::new(false));
+    {
+        let stopping = stopping.clone();
+        ctrlc::set_handler(move || {
+            stopping.store(true, Ordering::SeqCst);
+            detach(port);
+        })
+        .map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+    }
+    let start = Instant::now();
+    let mut socket = attach(port, devid)?;
+    println!(
+        "ready: sim:{} attached to vhci port {port} (devid {devid:#x})",
+        chip.id
+    );
+    let _ = std::io::stdout().flush();
+    loop {
+        let mut header = [0u8; HEADER_LEN];
+        if socket.read_exact(&mut header).is_err() {
+            break; // detached: by SIGTERM, or by the kernel
+        }
+        let Some(command) = Command::decode(&header) else {
+            break;
+        };
+        let mut data = vec![0u8; command.out_len()];
+        if socket.read_exact(&mut data).is_err() {
+            break;
+        }
+        if let Some(reply) = device.handle(&command, &data, start.elapsed())
+            && socket.write_all(&reply).is_err()
+        {
+            break;
+        }
+        if !device.connected() {
+            // The board reset itself: off the bus, then back like the real part.
+            save(&state, &device);
+            detach(port);
+            drop(socket);
+            std::thread::sleep(REPLUG_DELAY);
+            if stopping.load(Ordering::SeqCst) {
+                break;
+            }
+            device.device.reconnect();
+            socket = attach(port, devid)?;
+            println!("replugged: sim:{} on vhci port {port}", chip.id);
+            let _ = std::io::stdout().flush();
+        }
+    }
+    detach(port);
+    save(&state, &device);
+    Ok(())
+}
