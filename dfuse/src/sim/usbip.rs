@@ -163,7 +163,7 @@ impl UsbipDevice {
                 self.alt = value as u8;
                 Ok(Vec::new())
             }
-            (0x00 | 0x01 | 0x02, 1 | 3) => Ok(Vec::new()), // CLEAR/SET_FEATURE
+            (0x00..=0x02, 1 | 3) => Ok(Vec::new()), // CLEAR/SET_FEATURE
             (0x21 | 0xA1, code) => {
                 let request = Request::from_code(code).ok_or(TransportError::Stall)?;
                 self.device.request(request, value, out_data, length)
