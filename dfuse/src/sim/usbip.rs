@@ -73,16 +73,13 @@ impl Command {
     }
 }
 
-fn reply(command: u32, seqnum: u32, status: i32, data: &[u8]) -> Vec<u8> {
+/// A reply header and, for IN transfers, its data; `actual` is the bytes transferred either way.
+fn reply(command: u32, seqnum: u32, status: i32, actual: usize, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + data.len());
     for word in [command, seqnum, 0, 0, 0] {
         out.extend_from_slice(&word.to_be_bytes());
     }
-    let actual = if command == RET_SUBMIT {
-        data.len() as u32
-    } else {
-        0
-    };
+    let actual = actual as u32;
     out.extend_from_slice(&(status as u32).to_be_bytes());
     out.extend_from_slice(&actual.to_be_bytes());
     out.extend_from_slice(&[0; 4]); // start_frame
@@ -116,18 +113,22 @@ impl UsbipDevice {
         self.device.now = now;
         match command.command {
             // Every transfer completes at once, so there is never anything left to unlink.
-            CMD_UNLINK => Some(reply(RET_UNLINK, command.seqnum, 0, &[])),
+            CMD_UNLINK => Some(reply(RET_UNLINK, command.seqnum, 0, 0, &[])),
             CMD_SUBMIT if command.ep == 0 => {
                 let result = self.control(command.setup, out_data);
                 Some(match result {
-                    Ok(data) => reply(RET_SUBMIT, command.seqnum, 0, &data),
-                    Err(TransportError::Disconnected) => {
-                        reply(RET_SUBMIT, command.seqnum, ENODEV, &[])
+                    // OUT: the device took all the data and sends none back.
+                    Ok(_) if command.direction == 0 => {
+                        reply(RET_SUBMIT, command.seqnum, 0, out_data.len(), &[])
                     }
-                    Err(_) => reply(RET_SUBMIT, command.seqnum, EPIPE, &[]),
+                    Ok(data) => reply(RET_SUBMIT, command.seqnum, 0, data.len(), &data),
+                    Err(TransportError::Disconnected) => {
+                        reply(RET_SUBMIT, command.seqnum, ENODEV, 0, &[])
+                    }
+                    Err(_) => reply(RET_SUBMIT, command.seqnum, EPIPE, 0, &[]),
                 })
             }
-            CMD_SUBMIT => Some(reply(RET_SUBMIT, command.seqnum, EPIPE, &[])),
+            CMD_SUBMIT => Some(reply(RET_SUBMIT, command.seqnum, EPIPE, 0, &[])),
             _ => None,
         }
     }
@@ -258,7 +259,14 @@ mod tests {
         assert_eq!(be32(&reply, 0), RET_SUBMIT);
         assert_eq!(be32(&reply, 4), 7, "seqnum echoed");
         let actual = be32(&reply, 24) as usize;
-        assert_eq!(reply.len(), HEADER_LEN + actual);
+        if direction == 0 {
+            assert_eq!(reply.len(), HEADER_LEN, "no data follows an OUT reply");
+            if be32(&reply, 20) == 0 {
+                assert_eq!(actual, data.len(), "an OUT reply counts the bytes taken");
+            }
+        } else {
+            assert_eq!(reply.len(), HEADER_LEN + actual);
+        }
         (be32(&reply, 20) as i32, reply[HEADER_LEN..].to_vec())
     }
 
@@ -302,6 +310,11 @@ mod tests {
         assert_eq!(status, EPIPE, "DNLOAD block 1 stalls");
         let (status, _) = run(&mut device, 0, [0x01, 11, 1, 0, 0, 0, 0, 0], &[]);
         assert_eq!(status, 0, "SET_INTERFACE alt 1");
+        let (status, _) = run(&mut device, 0, [0x21, 4, 0, 0, 0, 0, 0, 0], &[]);
+        assert_eq!(status, 0, "CLRSTATUS leaves the dfuERROR the stall caused");
+        let set_address = [0x21, 0, 0xC0, 0xFF, 0x1F];
+        let (status, _) = run(&mut device, 0, [0x21, 1, 0, 0, 0, 0, 5, 0], &set_address);
+        assert_eq!(status, 0, "DNLOAD of a set-address, all 5 bytes taken");
     }
 
     #[test]

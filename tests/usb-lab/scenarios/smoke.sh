@@ -4,7 +4,8 @@ sim=target/debug/dfuse-sim
 "$sim" attach --chip stm32f407 > /tmp/sim.log 2>&1 &
 for _ in $(seq 100); do grep -q '^ready' /tmp/sim.log && break; sleep 0.1; done
 cat /tmp/sim.log
-for _ in $(seq 100); do [ -n "$(ls /dev/bus/usb/*/* 2>/dev/null | tail -n +2)" ] && break; sleep 0.1; done
+source tests/usb-lab/scenarios/lib.sh
+wait_devices 0483 df11 1
 dfu-util -l 2>&1 | tee /tmp/list.txt
 grep -q 'Found DFU: \[0483:df11\]' /tmp/list.txt
 grep -q 'alt=0, name="@Internal Flash  /0x08000000/04\*016Kg,01\*064Kg,07\*128Kg"' /tmp/list.txt

@@ -1,0 +1,37 @@
+# Helpers for lab scenarios (sourced).
+set -euo pipefail
+SIM=target/debug/dfuse-sim
+DFUSE=target/debug/dfuse
+
+# attach CHIP NAME: starts dfuse-sim for CHIP, logging to /tmp/NAME.log, and waits for its ready line.
+attach() {
+    "$SIM" attach --chip "$1" > "/tmp/$2.log" 2>&1 &
+    for _ in $(seq 200); do grep -q '^ready' "/tmp/$2.log" && return 0; sleep 0.05; done
+    echo "lab: dfuse-sim $1 did not get ready:" >&2
+    cat "/tmp/$2.log" >&2
+    return 1
+}
+
+# wait_for TEXT FILE [TRIES]: waits until FILE contains TEXT.
+wait_for() {
+    for _ in $(seq "${3:-200}"); do grep -q "$1" "$2" && return 0; sleep 0.05; done
+    echo "lab: no \"$1\" in $2:" >&2
+    cat "$2" >&2
+    return 1
+}
+
+# count_devices VID PID: how many enumerated USB devices have this VID:PID (hex, lowercase).
+count_devices() {
+    local n=0 dir
+    for dir in /sys/bus/usb/devices/*; do
+        [ "$(cat "$dir/idVendor" 2>/dev/null)" = "$1" ] && [ "$(cat "$dir/idProduct" 2>/dev/null)" = "$2" ] && n=$((n + 1))
+    done
+    echo "$n"
+}
+
+# wait_devices VID PID N: waits until N devices with VID:PID are enumerated.
+wait_devices() {
+    for _ in $(seq 200); do [ "$(count_devices "$1" "$2")" -ge "$3" ] && return 0; sleep 0.05; done
+    echo "lab: only $(count_devices "$1" "$2") of $3 devices $1:$2 enumerated" >&2
+    return 1
+}
