@@ -360,9 +360,13 @@ fn erase_leave_info_and_list() {
 
     let out = dfuse(["list"]);
     assert!(out.status.success());
-    assert!(stdout(&out).contains("No DfuSe devices found"));
+    assert!(
+        stdout(&out).contains("No DfuSe devices found"),
+        "{}",
+        stdout(&out)
+    );
     let out = dfuse(["flash", p(&example("blinky-f407.hex"))]);
-    assert_fails(&out, 5, "no DfuSe device found");
+    assert_fails(&out, 5, "no DfuSe device found on USB");
     let out = dfuse([
         "flash",
         p(&example("blinky-f407.hex")),

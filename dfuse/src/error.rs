@@ -61,6 +61,14 @@ pub enum DeviceError {
         /// Byte read.
         found: u8,
     },
+    /// The device could not be opened.
+    #[error("cannot open the device at {location}: {source}")]
+    Open {
+        /// Where it is.
+        location: String,
+        /// Why.
+        source: TransportError,
+    },
     /// The image does not fit the region.
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -115,6 +123,15 @@ impl DeviceError {
             }
             DeviceError::VerifyMismatch { .. } => {
                 "the flash does not hold what was written: the sector may be write-protected or worn"
+            }
+            DeviceError::Open {
+                source: TransportError::AccessDenied(_),
+                ..
+            } => {
+                "you lack permission to use the device: on Linux install the udev rule (assets/60-dfuse.rules) and replug; on Windows bind WinUSB (drivers-win)"
+            }
+            DeviceError::Open { .. } => {
+                "replug the board, check that no other program uses it, and try again"
             }
             DeviceError::Plan(error) => error.help(),
             DeviceError::Target(_) => {

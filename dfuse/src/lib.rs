@@ -7,6 +7,7 @@
 //! - [`select`]: choosing one device by location, serial and VID:PID.
 //! - [`session`]: operations on a device, with progress events.
 //! - [`transport`]: the trait every device is reached through.
+//! - [`usb`]: real devices through nusb, behind that trait.
 //! - [`sim`]: simulated bootloaders behind that trait, on a virtual clock.
 //!
 //! Sessions, the flash planner, the nusb transport and simulated bootloaders
@@ -20,5 +21,6 @@ pub mod select;
 pub mod session;
 pub mod sim;
 pub mod transport;
+pub mod usb;
 
 pub use error::DeviceError;

@@ -4,7 +4,6 @@ use clap::Args;
 use dfu_file::{Firmware, Format};
 use dfuse::plan::{FlashPlan, PlanOptions, plan};
 use dfuse::session::{Limits, Session, Written};
-use dfuse::transport::Transport;
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
@@ -71,7 +70,7 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
         .first()
         .and_then(|(_, map)| map.segments.first())
         .map(|s| s.address);
-    let name = device.transport().info().location.clone();
+    let name = device.info().location.clone();
     let mut results = Vec::new();
     for ((alt, region, plan), target) in plans.iter().zip(&firmware.targets) {
         let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
@@ -127,7 +126,7 @@ fn check_ids(
     let (Some(suffix), false) = (firmware.suffix, args.ignore_ids) else {
         return Ok(());
     };
-    let info = device.transport().info();
+    let info = device.info();
     let matches = |wanted: u16, actual: u16| wanted == 0xFFFF || wanted == actual;
     if matches(suffix.ids.vid, info.vid) && matches(suffix.ids.pid, info.pid) {
         return Ok(());

@@ -2,7 +2,7 @@
 
 use clap::Args;
 use dfuse::memory_map;
-use dfuse::transport::{DeviceInfo, Transport};
+use dfuse::transport::DeviceInfo;
 use serde_json::{Value, json};
 
 use super::DeviceArgs;
@@ -85,29 +85,47 @@ fn print_text(info: &DeviceInfo) {
 }
 
 pub fn list(args: ListArgs) -> Result<(), CliError> {
-    // Without a USB backend only a named simulated board can be listed.
-    let devices: Vec<DeviceInfo> = match args.device.device {
-        Some(_) => vec![args.device.open()?.transport().info().clone()],
-        None => Vec::new(),
+    let devices: Vec<(DeviceInfo, Option<String>)> = match args.device.device.as_deref() {
+        Some(device) if device.starts_with("sim:") => {
+            vec![(args.device.open()?.info().clone(), None)]
+        }
+        _ => {
+            let selector = args.device.selector()?;
+            super::usb_devices()?
+                .into_iter()
+                .filter(|found| selector.matches(&found.info))
+                .map(|found| (found.info, found.problem))
+                .collect()
+        }
     };
     if args.json {
-        println!(
-            "{}",
-            json!({"devices": devices.iter().map(describe).collect::<Vec<_>>()})
-        );
+        let list: Vec<Value> = devices
+            .iter()
+            .map(|(info, problem)| {
+                let mut value = describe(info);
+                value["problem"] = json!(problem);
+                value
+            })
+            .collect();
+        println!("{}", json!({"devices": list}));
     } else if devices.is_empty() {
         println!(
-            "No DfuSe devices found (USB support is still to come; simulated boards: --device sim:<chip>)."
+            "No DfuSe devices found. Put the board in DFU mode (BOOT0 high, then reset), or try a simulated one: --device sim:stm32f407"
         );
     } else {
-        devices.iter().for_each(print_text);
+        for (info, problem) in &devices {
+            print_text(info);
+            if let Some(problem) = problem {
+                println!("  cannot read its alternate settings: {problem}");
+            }
+        }
     }
     Ok(())
 }
 
 pub fn info(args: InfoArgs) -> Result<(), CliError> {
-    let mut device = args.device.open()?;
-    let info = device.transport().info().clone();
+    let device = args.device.open()?;
+    let info = device.info().clone();
     if args.json {
         println!("{}", describe(&info));
     } else {

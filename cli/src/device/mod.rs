@@ -8,10 +8,12 @@ mod report;
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use dfuse::DeviceError;
 use dfuse::memory_map::{self, MemoryMap};
-use dfuse::select::{Selector, select};
+use dfuse::select::{SelectError, Selector, select};
 use dfuse::sim::{CHIPS, SimTransport};
-use dfuse::transport::Transport;
+use dfuse::transport::{DeviceInfo, Transport};
+use dfuse::usb::UsbTransport;
 
 use crate::exit::CliError;
 use crate::output::{read_input, write_atomically};
@@ -40,9 +42,15 @@ pub struct DeviceArgs {
     pub vid_pid: Option<String>,
 }
 
-/// An open device: for now always a simulated board.
+/// Where an open device's requests go.
+enum Backend {
+    Sim(Box<SimTransport>),
+    Usb(UsbTransport),
+}
+
+/// An open device: a simulated board or a real one.
 pub struct OpenDevice {
-    sim: SimTransport,
+    backend: Backend,
     state_file: Option<PathBuf>,
     log_file: Option<PathBuf>,
 }
@@ -56,33 +64,45 @@ fn chip_list() -> String {
 }
 
 impl DeviceArgs {
+    /// What --device (when not a simulated board), --serial and --vid-pid ask for.
+    pub fn selector(&self) -> Result<Selector, CliError> {
+        Ok(Selector {
+            location: self.device.clone().filter(|d| !d.starts_with("sim:")),
+            serial: self.serial.clone(),
+            vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
+        })
+    }
+
     /// Opens the selected device.
     pub fn open(&self) -> Result<OpenDevice, CliError> {
-        let Some(selector) = self.device.as_deref() else {
-            return Err(CliError::NoDevice(format!(
-                "no DfuSe device found: dfuse cannot reach USB devices yet (the USB backend is still to come). \
-                 Name a simulated board with --device, one of: {}",
-                chip_list()
-            )));
+        let selector = self.selector()?;
+        let backend = match self.device.as_deref().and_then(|d| d.strip_prefix("sim:")) {
+            Some(chip) => Backend::Sim(Box::new(self.open_sim(chip, &selector)?)),
+            None => {
+                if self.sim_state.is_some() || self.sim_log.is_some() {
+                    return Err(CliError::Usage(
+                        "--sim-state and --sim-log apply to simulated boards (--device sim:<chip>)"
+                            .into(),
+                    ));
+                }
+                Backend::Usb(open_usb(&selector)?)
+            }
         };
-        let Some(chip) = selector.strip_prefix("sim:") else {
-            return Err(CliError::NoDevice(format!(
-                "no DfuSe device at {selector:?}: USB devices are not supported yet; simulated boards are: {}",
-                chip_list()
-            )));
-        };
+        Ok(OpenDevice {
+            backend,
+            state_file: self.sim_state.clone(),
+            log_file: self.sim_log.clone(),
+        })
+    }
+
+    fn open_sim(&self, chip: &str, selector: &Selector) -> Result<SimTransport, CliError> {
         let mut sim = SimTransport::open(chip).ok_or_else(|| {
             CliError::Usage(format!(
                 "there is no simulated chip {chip:?}; choose one of: {}",
                 chip_list()
             ))
         })?;
-        let selector = Selector {
-            location: None,
-            serial: self.serial.clone(),
-            vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
-        };
-        select(std::slice::from_ref(sim.info()), &selector)
+        select(std::slice::from_ref(sim.info()), selector)
             .map_err(|e| CliError::NoDevice(e.to_string()))?;
         if let Some(path) = &self.sim_state
             && path.exists()
@@ -93,38 +113,62 @@ impl DeviceArgs {
                 reason: format!("not a state file for sim:{chip}: {reason}"),
             })?;
         }
-        Ok(OpenDevice {
-            sim,
-            state_file: self.sim_state.clone(),
-            log_file: self.sim_log.clone(),
-        })
+        Ok(sim)
     }
 }
 
-/// Parses `0483:df11` (hexadecimal, as lsusb prints it).
-fn parse_vid_pid(text: &str) -> Result<(u16, u16), CliError> {
-    let parse = |part: &str| u16::from_str_radix(part.trim().trim_start_matches("0x"), 16).ok();
-    match text.split_once(':') {
-        Some((vid, pid)) => parse(vid).zip(parse(pid)),
-        None => None,
-    }
-    .ok_or_else(|| {
-        CliError::Usage(format!(
-            "--vid-pid takes VID:PID in hexadecimal, like 0483:df11, not {text:?}"
-        ))
+/// Every DfuSe device on USB; an enumeration failure is a device error.
+pub fn usb_devices() -> Result<Vec<dfuse::usb::Found>, CliError> {
+    dfuse::usb::list().map_err(|source| {
+        CliError::Device(DeviceError::Open {
+            location: "USB".into(),
+            source,
+        })
+    })
+}
+
+fn open_usb(selector: &Selector) -> Result<UsbTransport, CliError> {
+    let found = usb_devices()?;
+    let infos: Vec<DeviceInfo> = found.iter().map(|f| f.info.clone()).collect();
+    let chosen = select(&infos, selector).map_err(|error| match error {
+        SelectError::NoDevice => CliError::NoDevice(format!(
+            "no DfuSe device found on USB. Simulated boards: --device sim:<chip>, one of: {}",
+            chip_list()
+        )),
+        other => CliError::NoDevice(other.to_string()),
+    })?;
+    let index = infos
+        .iter()
+        .position(|i| i.location == chosen.location)
+        .unwrap_or(0);
+    UsbTransport::open(&found[index]).map_err(|source| {
+        CliError::Device(DeviceError::Open {
+            location: chosen.location.clone(),
+            source,
+        })
     })
 }
 
 impl OpenDevice {
     /// The transport to run sessions on.
-    pub fn transport(&mut self) -> &mut SimTransport {
-        &mut self.sim
+    pub fn transport(&mut self) -> &mut dyn Transport {
+        match &mut self.backend {
+            Backend::Sim(sim) => sim.as_mut(),
+            Backend::Usb(usb) => usb,
+        }
+    }
+
+    /// The device's identity and descriptors.
+    pub fn info(&self) -> &DeviceInfo {
+        match &self.backend {
+            Backend::Sim(sim) => sim.info(),
+            Backend::Usb(usb) => usb.info(),
+        }
     }
 
     /// The alternate settings' memory maps (an alternate setting without one is skipped).
     pub fn maps(&self) -> Vec<(u8, MemoryMap)> {
-        self.sim
-            .info()
+        self.info()
             .alt_settings
             .iter()
             .filter_map(|a| memory_map::parse(&a.name).ok().map(|p| (a.alt, p.map)))
@@ -161,16 +205,33 @@ impl OpenDevice {
         }
     }
 
-    /// Saves the simulated board's memory and request log, when asked to.
+    /// Saves a simulated board's memory and request log, when asked to.
     pub fn close(self) -> Result<(), CliError> {
+        let Backend::Sim(sim) = &self.backend else {
+            return Ok(());
+        };
         if let Some(path) = &self.state_file {
-            write_atomically(path, &self.sim.save_state())?;
+            write_atomically(path, &sim.save_state())?;
         }
         if let Some(path) = &self.log_file {
-            append_log(path, &self.sim)?;
+            append_log(path, sim)?;
         }
         Ok(())
     }
+}
+
+/// Parses `0483:df11` (hexadecimal, as lsusb prints it).
+fn parse_vid_pid(text: &str) -> Result<(u16, u16), CliError> {
+    let parse = |part: &str| u16::from_str_radix(part.trim().trim_start_matches("0x"), 16).ok();
+    match text.split_once(':') {
+        Some((vid, pid)) => parse(vid).zip(parse(pid)),
+        None => None,
+    }
+    .ok_or_else(|| {
+        CliError::Usage(format!(
+            "--vid-pid takes VID:PID in hexadecimal, like 0483:df11, not {text:?}"
+        ))
+    })
 }
 
 fn append_log(path: &Path, sim: &SimTransport) -> Result<(), CliError> {

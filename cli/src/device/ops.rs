@@ -7,7 +7,6 @@ use dfu_file::{DeviceIds, Image, Target};
 use dfuse::DeviceError;
 use dfuse::plan::Sector;
 use dfuse::session::{Event, Limits, Phase, Session};
-use dfuse::transport::Transport;
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
@@ -79,7 +78,7 @@ pub fn read(args: ReadArgs) -> Result<(), CliError> {
                 path: args.output.clone(),
                 error,
             })?;
-        let info = device.transport().info();
+        let info = device.info();
         let bytes = match format.as_deref() {
             Some("dfu") => {
                 let ids = DeviceIds {

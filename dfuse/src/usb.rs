@@ -1,0 +1,276 @@
+//! Real USB devices through nusb: enumeration of DFU interfaces and a [`Transport`].
+
+use std::num::NonZeroU8;
+use std::time::{Duration, Instant};
+
+use nusb::MaybeFuture;
+use nusb::transfer::{ControlIn, ControlOut, ControlType, Recipient, TransferError};
+
+use crate::protocol::{FUNCTIONAL_DESCRIPTOR_TYPE, FunctionalDescriptor, Request};
+use crate::transport::{AltSetting, DeviceInfo, Transport, TransportError};
+
+/// Interface class, subclass of DFU (any protocol: some DfuSe devices report 0).
+const DFU_CLASS: (u8, u8) = (0xFE, 0x01);
+/// US English, the language every DfuSe ROM offers.
+const US_ENGLISH: u16 = 0x0409;
+const DESCRIPTOR_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// A DFU device found on the bus, with what could be read without claiming it.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// Identity, location and alternate settings (empty when the device could not be opened).
+    pub info: DeviceInfo,
+    /// Why the alternate settings could not be read, if they could not.
+    pub problem: Option<String>,
+    nusb: nusb::DeviceInfo,
+}
+
+/// `<bus>-<port.path>`, as Linux and dfu-util write it (e.g. `1-2.3`).
+fn location(device: &nusb::DeviceInfo) -> String {
+    let ports: Vec<String> = device.port_chain().iter().map(u8::to_string).collect();
+    format!("{}-{}", device.busnum(), ports.join("."))
+}
+
+/// Every device with a DFU interface.
+pub fn list() -> Result<Vec<Found>, TransportError> {
+    // A Linux kernel without USB support has no /sys/bus/usb: there are no devices, not an error.
+    if cfg!(target_os = "linux") && !std::path::Path::new("/sys/bus/usb").exists() {
+        return Ok(Vec::new());
+    }
+    let devices = nusb::list_devices()
+        .wait()
+        .map_err(|e| TransportError::Io(e.to_string()))?;
+    Ok(devices
+        .filter(|d| {
+            d.interfaces()
+                .any(|i| (i.class(), i.subclass()) == DFU_CLASS)
+        })
+        .map(|d| describe(&d))
+        .collect())
+}
+
+fn describe(device: &nusb::DeviceInfo) -> Found {
+    let interface = device
+        .interfaces()
+        .find(|i| (i.class(), i.subclass()) == DFU_CLASS)
+        .map_or(0, |i| i.interface_number());
+    let mut info = DeviceInfo {
+        vid: device.vendor_id(),
+        pid: device.product_id(),
+        bcd_device: device.device_version(),
+        manufacturer: device.manufacturer_string().map(str::to_owned),
+        product: device.product_string().map(str::to_owned),
+        serial: device.serial_number().map(str::to_owned),
+        location: location(device),
+        interface,
+        alt_settings: Vec::new(),
+        functional: FunctionalDescriptor {
+            attributes: 0,
+            detach_timeout_ms: 0,
+            transfer_size: 1024,
+            dfu_version: 0x0100,
+        },
+    };
+    let problem = match device.open().wait() {
+        Ok(opened) => read_descriptors(&opened, &mut info).err(),
+        Err(error) => Some(open_error(&error, device).to_string()),
+    };
+    Found {
+        info,
+        problem,
+        nusb: device.clone(),
+    }
+}
+
+/// Fills in the alternate settings and the functional descriptor from the configuration descriptor.
+fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), String> {
+    let configuration = device
+        .active_configuration()
+        .map_err(|e| format!("no active configuration: {e}"))?;
+    for alt in configuration.interface_alt_settings() {
+        if alt.interface_number() != info.interface {
+            continue;
+        }
+        let name = match alt.string_index() {
+            Some(index) => read_string(device, index).unwrap_or_default(),
+            None => String::new(),
+        };
+        info.alt_settings.push(AltSetting {
+            alt: alt.alternate_setting(),
+            name,
+        });
+        for descriptor in alt.descriptors() {
+            if descriptor.descriptor_type() == FUNCTIONAL_DESCRIPTOR_TYPE
+                && let Some(functional) = FunctionalDescriptor::decode(descriptor.as_bytes())
+            {
+                info.functional = functional;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A string descriptor, decoded leniently: a bLength larger than the data is tolerated.
+fn read_string(device: &nusb::Device, index: NonZeroU8) -> Option<String> {
+    let language = device
+        .get_string_descriptor_supported_languages(DESCRIPTOR_TIMEOUT)
+        .wait()
+        .ok()
+        .and_then(|mut languages| {
+            let all: Vec<u16> = languages.by_ref().collect();
+            all.iter()
+                .copied()
+                .find(|&l| l == US_ENGLISH)
+                .or(all.first().copied())
+        })
+        .unwrap_or(US_ENGLISH);
+    let raw = device
+        .get_descriptor(3, index.get(), language, DESCRIPTOR_TIMEOUT)
+        .wait()
+        .ok()?;
+    let end = usize::from(*raw.first()?).min(raw.len());
+    let units: Vec<u16> = raw
+        .get(2..end)?
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Some(String::from_utf16_lossy(&units))
+}
+
+fn open_error(error: &nusb::Error, device: &nusb::DeviceInfo) -> TransportError {
+    match error.kind() {
+        nusb::ErrorKind::PermissionDenied => TransportError::AccessDenied(format!(
+            "{} ({:04X}:{:04X}): on Linux install assets/60-dfuse.rules into /etc/udev/rules.d and replug; \
+             on Windows bind the WinUSB driver (drivers-win)",
+            location(device),
+            device.vendor_id(),
+            device.product_id()
+        )),
+        nusb::ErrorKind::Disconnected => TransportError::Disconnected,
+        nusb::ErrorKind::Busy => {
+            TransportError::Io(format!("{error}: another program is using the device"))
+        }
+        nusb::ErrorKind::Unsupported => TransportError::AccessDenied(format!(
+            "{error}: the driver bound to the device ({}) cannot be used; bind WinUSB (drivers-win) or use Zadig",
+            bound_driver(device)
+        )),
+        _ => TransportError::Io(error.to_string()),
+    }
+}
+
+/// The name of the driver Windows bound to the device.
+#[cfg(target_os = "windows")]
+fn bound_driver(device: &nusb::DeviceInfo) -> String {
+    device.driver().unwrap_or("none").to_string()
+}
+
+/// Only Windows tells which driver is bound.
+#[cfg(not(target_os = "windows"))]
+fn bound_driver(_device: &nusb::DeviceInfo) -> String {
+    "unknown".to_string()
+}
+
+fn transfer_error(error: TransferError, timeout: Duration) -> TransportError {
+    match error {
+        TransferError::Stall => TransportError::Stall,
+        TransferError::Disconnected => TransportError::Disconnected,
+        TransferError::Cancelled => TransportError::Timeout(timeout),
+        other => TransportError::Io(other.to_string()),
+    }
+}
+
+/// An opened USB DFU interface.
+pub struct UsbTransport {
+    info: DeviceInfo,
+    interface: nusb::Interface,
+    start: Instant,
+}
+
+impl UsbTransport {
+    /// Opens a found device and claims its DFU interface.
+    pub fn open(found: &Found) -> Result<UsbTransport, TransportError> {
+        if let Some(problem) = &found.problem {
+            return Err(TransportError::AccessDenied(problem.clone()));
+        }
+        let device = found
+            .nusb
+            .open()
+            .wait()
+            .map_err(|e| open_error(&e, &found.nusb))?;
+        let interface = device
+            .detach_and_claim_interface(found.info.interface)
+            .wait()
+            .map_err(|e| open_error(&e, &found.nusb))?;
+        Ok(UsbTransport {
+            info: found.info.clone(),
+            interface,
+            start: Instant::now(),
+        })
+    }
+}
+
+impl Transport for UsbTransport {
+    fn info(&self) -> &DeviceInfo {
+        &self.info
+    }
+
+    fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
+        self.interface
+            .set_alt_setting(alt)
+            .wait()
+            .map_err(|e| match e.kind() {
+                nusb::ErrorKind::Disconnected => TransportError::Disconnected,
+                _ => TransportError::Io(format!("selecting alternate setting {alt}: {e}")),
+            })
+    }
+
+    fn control_out(
+        &mut self,
+        request: Request,
+        value: u16,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<(), TransportError> {
+        let transfer = ControlOut {
+            control_type: ControlType::Class,
+            recipient: Recipient::Interface,
+            request: request as u8,
+            value,
+            index: u16::from(self.info.interface),
+            data,
+        };
+        self.interface
+            .control_out(transfer, timeout)
+            .wait()
+            .map_err(|e| transfer_error(e, timeout))
+    }
+
+    fn control_in(
+        &mut self,
+        request: Request,
+        value: u16,
+        length: u16,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, TransportError> {
+        let transfer = ControlIn {
+            control_type: ControlType::Class,
+            recipient: Recipient::Interface,
+            request: request as u8,
+            value,
+            index: u16::from(self.info.interface),
+            length,
+        };
+        self.interface
+            .control_in(transfer, timeout)
+            .wait()
+            .map_err(|e| transfer_error(e, timeout))
+    }
+
+    fn sleep(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
