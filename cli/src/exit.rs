@@ -49,6 +49,8 @@ pub enum CliError {
     Device(dfuse::DeviceError),
     /// No device to talk to.
     NoDevice(String),
+    /// More than one device fits, and the user must say which.
+    Ambiguous(String),
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -70,7 +72,7 @@ impl CliError {
             | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
             CliError::Device(dfuse::DeviceError::Plan(_)) => 3,
-            CliError::Device(_) | CliError::NoDevice(_) => 5,
+            CliError::Device(_) | CliError::NoDevice(_) | CliError::Ambiguous(_) => 5,
         })
     }
 
@@ -92,6 +94,12 @@ impl CliError {
             CliError::Device(error) => {
                 eprintln!("error: {error}");
                 eprintln!("  help: {}", error.help());
+            }
+            CliError::Ambiguous(message) => {
+                eprintln!("error: {message}");
+                eprintln!(
+                    "  help: name one board by its location (the first column) with --device, e.g. --device 1-2"
+                );
             }
             CliError::NoDevice(message) => {
                 eprintln!("error: {message}");

@@ -40,13 +40,15 @@ pub fn list() -> Result<Vec<Found>, TransportError> {
     let devices = nusb::list_devices()
         .wait()
         .map_err(|e| TransportError::Io(e.to_string()))?;
-    Ok(devices
+    let mut found: Vec<Found> = devices
         .filter(|d| {
             d.interfaces()
                 .any(|i| (i.class(), i.subclass()) == DFU_CLASS)
         })
         .map(|d| describe(&d))
-        .collect())
+        .collect();
+    found.sort_by(|a, b| a.info.location.cmp(&b.info.location));
+    Ok(found)
 }
 
 fn describe(device: &nusb::DeviceInfo) -> Found {

@@ -135,6 +135,7 @@ fn open_usb(selector: &Selector) -> Result<UsbTransport, CliError> {
             "no DfuSe device found on USB. Simulated boards: --device sim:<chip>, one of: {}",
             chip_list()
         )),
+        ambiguous @ SelectError::Ambiguous { .. } => CliError::Ambiguous(ambiguous.to_string()),
         other => CliError::NoDevice(other.to_string()),
     })?;
     let index = infos

@@ -35,3 +35,18 @@ wait_devices() {
     echo "lab: only $(count_devices "$1" "$2") of $3 devices $1:$2 enumerated" >&2
     return 1
 }
+
+# locations_of SERIAL: the sysfs names (<bus>-<port.path>) of devices with this serial number.
+locations_of() {
+    local dir
+    for dir in /sys/bus/usb/devices/[0-9]*-*; do
+        [ "$(cat "$dir/serial" 2>/dev/null)" = "$1" ] && basename "$dir"
+    done
+    return 0
+}
+
+# detach_all: stops every dfuse-sim of this scenario and waits until the boards are gone.
+detach_all() {
+    kill -TERM $(jobs -p) 2>/dev/null || true
+    wait || true
+}
