@@ -25,10 +25,22 @@ pub struct Found {
     nusb: nusb::DeviceInfo,
 }
 
+impl Found {
+    /// The address the bus gave the device: a new one after every re-enumeration.
+    pub fn device_address(&self) -> u8 {
+        self.nusb.device_address()
+    }
+}
+
 /// `<bus>-<port.path>`, as Linux and dfu-util write it (e.g. `1-2.3`).
 fn location(device: &nusb::DeviceInfo) -> String {
     let ports: Vec<String> = device.port_chain().iter().map(u8::to_string).collect();
-    format!("{}-{}", device.busnum(), ports.join("."))
+    let bus = device.bus_id().trim_start_matches('0');
+    format!(
+        "{}-{}",
+        if bus.is_empty() { "0" } else { bus },
+        ports.join(".")
+    )
 }
 
 /// Every device with a DFU interface.
@@ -184,6 +196,7 @@ fn transfer_error(error: TransferError, timeout: Duration) -> TransportError {
 /// An opened USB DFU interface.
 pub struct UsbTransport {
     info: DeviceInfo,
+    address: u8,
     interface: nusb::Interface,
     start: Instant,
 }
@@ -205,9 +218,15 @@ impl UsbTransport {
             .map_err(|e| open_error(&e, &found.nusb))?;
         Ok(UsbTransport {
             info: found.info.clone(),
+            address: found.device_address(),
             interface,
             start: Instant::now(),
         })
+    }
+
+    /// The bus address the device had when it was opened.
+    pub fn device_address(&self) -> u8 {
+        self.address
     }
 }
 

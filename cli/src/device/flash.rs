@@ -38,6 +38,8 @@ pub struct FlashArgs {
     /// Start the firmware afterwards (leave DFU mode).
     #[arg(long)]
     leave: bool,
+    #[command(flatten)]
+    wait: super::WaitArgs,
     /// Do not read back and compare.
     #[arg(long)]
     no_verify: bool,
@@ -53,6 +55,11 @@ pub struct FlashArgs {
 }
 
 pub fn run(args: FlashArgs) -> Result<(), CliError> {
+    if args.wait.wait && !args.leave {
+        return Err(CliError::Usage(
+            "--wait waits for the board after --leave: pass both".into(),
+        ));
+    }
     let bytes = args.input.load()?;
     let firmware = args.input.read(&bytes, args.input.address, false)?;
     let mut device = args.device.open()?;
@@ -111,6 +118,11 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
         reporter.message(&format!(
             "Left DFU mode: the firmware starts at {address:#010X}."
         ));
+        if args.wait.wait {
+            let back =
+                device.wait_for_return(std::time::Duration::from_secs(args.wait.wait_timeout))?;
+            reporter.message(&super::report_return(&back));
+        }
     }
     reporter
         .result(json!({"result": "ok", "device": name, "targets": results, "left": args.leave}));

@@ -19,6 +19,17 @@ use crate::exit::CliError;
 use crate::output::{read_input, write_atomically};
 
 pub use flash::FlashArgs;
+
+/// Reports a board that came back after a reset.
+pub fn report_return(info: &DeviceInfo) -> String {
+    format!(
+        "The board is back: {} {:04X}:{:04X} {:?}.",
+        info.location,
+        info.vid,
+        info.pid,
+        info.product.as_deref().unwrap_or("")
+    )
+}
 pub use inspect::{InfoArgs, ListArgs};
 pub use ops::{EraseArgs, LeaveArgs, ReadArgs, UnprotectArgs};
 
@@ -40,6 +51,17 @@ pub struct DeviceArgs {
     /// Select a USB device by VID:PID, e.g. 0483:df11.
     #[arg(long, value_name = "VID:PID")]
     pub vid_pid: Option<String>,
+}
+
+/// Waiting for a board that resets to come back (after leave or unprotect).
+#[derive(Args, Debug, Clone, Copy)]
+pub struct WaitArgs {
+    /// Afterwards, wait until the board is back on the bus and report it.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits, in seconds.
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub wait_timeout: u64,
 }
 
 /// Where an open device's requests go.
@@ -156,6 +178,45 @@ impl OpenDevice {
         match &mut self.backend {
             Backend::Sim(sim) => sim.as_mut(),
             Backend::Usb(usb) => usb,
+        }
+    }
+
+    /// Waits until the board has reset and is back at its location (by polling: hotplug
+    /// events need udev), bounded by `timeout`.
+    pub fn wait_for_return(
+        &mut self,
+        timeout: std::time::Duration,
+    ) -> Result<DeviceInfo, CliError> {
+        let usb = match &mut self.backend {
+            Backend::Sim(sim) => {
+                sim.reconnect();
+                return Ok(sim.info().clone());
+            }
+            Backend::Usb(usb) => usb,
+        };
+        let location = usb.info().location.clone();
+        let old_address = usb.device_address();
+        let deadline = std::time::Instant::now() + timeout;
+        let mut gone = false;
+        loop {
+            let present = dfuse::usb::list()
+                .unwrap_or_default()
+                .into_iter()
+                .find(|f| f.info.location == location);
+            match present {
+                None => gone = true,
+                Some(found) if gone || found.device_address() != old_address => {
+                    return Ok(found.info);
+                }
+                Some(_) => {}
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(CliError::NoDevice(format!(
+                    "the board at {location} did not come back within {} s",
+                    timeout.as_secs()
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
 

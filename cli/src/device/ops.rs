@@ -203,6 +203,8 @@ fn sectors_in(
 /// Arguments of `dfuse unprotect`.
 #[derive(Args, Debug)]
 pub struct UnprotectArgs {
+    #[command(flatten)]
+    wait: super::WaitArgs,
     /// Confirm: removing read protection ERASES THE WHOLE CHIP.
     #[arg(long)]
     yes: bool,
@@ -223,6 +225,11 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
         let mut on_event = |event: &Event| reporter.event(event);
         Session::open(device.transport(), 0, Limits::default(), &mut on_event)?.read_unprotect()?;
         reporter.message("Read protection removed: the chip was mass-erased and has reset.");
+        if args.wait.wait {
+            let back =
+                device.wait_for_return(std::time::Duration::from_secs(args.wait.wait_timeout))?;
+            reporter.message(&super::report_return(&back));
+        }
         reporter.result(json!({"result": "ok"}));
         Ok(())
     })
@@ -231,6 +238,8 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
 /// Arguments of `dfuse leave`.
 #[derive(Args, Debug)]
 pub struct LeaveArgs {
+    #[command(flatten)]
+    wait: super::WaitArgs,
     /// Where the firmware starts (default: the start of alternate setting 0's memory).
     #[arg(long, value_parser = parse_u32, value_name = "ADDR")]
     address: Option<u32>,
@@ -254,6 +263,11 @@ pub fn leave(args: LeaveArgs) -> Result<(), CliError> {
         reporter.message(&format!(
             "Left DFU mode: the firmware starts at {address:#010X}."
         ));
+        if args.wait.wait {
+            let back =
+                device.wait_for_return(std::time::Duration::from_secs(args.wait.wait_timeout))?;
+            reporter.message(&super::report_return(&back));
+        }
         reporter.result(json!({"result": "ok", "address": address}));
         Ok(())
     })

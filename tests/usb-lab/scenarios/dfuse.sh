@@ -23,6 +23,9 @@ echo "dfuse read returns what dfu-util -D wrote"
 "$DFUSE" flash assets/examples/blinky-f407.dfu --leave | tail -n 1
 wait_for '^replugged' /tmp/f407.log
 wait_devices 0483 df11 1
-echo "the board left DFU mode and came back"
+echo "flash --leave: the board left DFU mode and came back"
+"$DFUSE" flash assets/examples/blinky-f407.dfu --leave --wait > /tmp/wait.txt
+cat /tmp/wait.txt
+grep -q '^The board is back: 1-1 0483:DF11 "STM32  BOOTLOADER"' /tmp/wait.txt
 kill -TERM %1
 wait || true
