@@ -19,7 +19,10 @@ fn every_rule_uses_uaccess_and_none_is_world_writable() {
     for rule in &rules {
         assert!(rule.contains("TAG+=\"uaccess\""), "{rule}");
         assert!(!rule.contains("MODE"), "no rule sets a mode: {rule}");
-        assert!(!rule.contains("GROUP"), "no rule hands the device to a group: {rule}");
+        assert!(
+            !rule.contains("GROUP"),
+            "no rule hands the device to a group: {rule}"
+        );
     }
 }
 
@@ -31,6 +34,10 @@ fn every_simulated_chip_is_covered() {
             "ATTRS{{idVendor}}==\"{:04x}\", ATTRS{{idProduct}}==\"{:04x}\"",
             chip.vid, chip.pid
         );
-        assert!(rules.iter().any(|r| r.contains(&wanted)), "{} ({wanted})", chip.id);
+        assert!(
+            rules.iter().any(|r| r.contains(&wanted)),
+            "{} ({wanted})",
+            chip.id
+        );
     }
 }
