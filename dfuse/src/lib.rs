@@ -3,6 +3,7 @@
 //! Layers, from the bottom (see ARCHITECTURE.md):
 //! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`).
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
+//! - [`matching`]: which protocol and quirks a device gets (the device table).
 //! - [`plan`]: what a flash will erase and write, validated before anything moves.
 //! - [`select`]: choosing one device by location, serial and VID:PID.
 //! - [`session`]: operations on a device, with progress events.
@@ -14,6 +15,7 @@
 //! are still to come. Firmware files live in the `dfu-file` crate.
 
 mod error;
+pub mod matching;
 pub mod memory_map;
 pub mod plan;
 pub mod protocol;

@@ -9,23 +9,32 @@ use crate::plan::{FlashPlan, Sector};
 use crate::protocol::{Command, FIRST_DATA_BLOCK, Request, State, StatusReply};
 use crate::transport::{Transport, TransportError};
 
-/// How long requests and operations may take.
+/// How a session talks to its device: time bounds, and the quirks of its device record.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub struct Settings {
     /// Timeout of one control request.
     pub request: Duration,
     /// Longest a single erase or write may keep the device busy.
     pub operation: Duration,
     /// Longest a mass erase or read-unprotect may take (F405: up to 32 s).
     pub mass_erase: Duration,
+    /// Block size to use instead of the functional descriptor's wTransferSize.
+    pub transfer_size: Option<u16>,
+    /// Never poll again sooner than this, whatever bwPollTimeout says.
+    pub poll_floor: Duration,
+    /// A STALLed GETSTATUS while the device is busy means "still busy" (STM32L4).
+    pub stall_means_busy: bool,
 }
 
-impl Default for Limits {
+impl Default for Settings {
     fn default() -> Self {
-        Limits {
+        Settings {
             request: Duration::from_secs(5),
             operation: Duration::from_secs(30),
             mass_erase: Duration::from_secs(120),
+            transfer_size: None,
+            poll_floor: Duration::ZERO,
+            stall_means_busy: false,
         }
     }
 }
@@ -99,8 +108,11 @@ const MAX_BLOCKS_PER_ADDRESS: u64 = (u16::MAX - FIRST_DATA_BLOCK + 1) as u64;
 pub struct Session<'a, T: Transport + ?Sized> {
     transport: &'a mut T,
     events: &'a mut dyn FnMut(&Event),
-    limits: Limits,
+    settings: Settings,
     transfer_size: u16,
+    /// Blocks sent after one set-address: all that fit, or 1 when the block size was
+    /// overridden (the device computes addresses with its own wTransferSize).
+    blocks_per_address: u64,
 }
 
 impl<'a, T: Transport + ?Sized> Session<'a, T> {
@@ -108,10 +120,16 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     pub fn open(
         transport: &'a mut T,
         alt: u8,
-        limits: Limits,
+        settings: Settings,
         events: &'a mut dyn FnMut(&Event),
     ) -> Result<Self, DeviceError> {
-        let transfer_size = transport.info().functional.transfer_size.max(1);
+        let declared = transport.info().functional.transfer_size;
+        let transfer_size = settings.transfer_size.unwrap_or(declared).max(1);
+        let blocks_per_address = if transfer_size == declared {
+            MAX_BLOCKS_PER_ADDRESS
+        } else {
+            1
+        };
         transport
             .select_alt(alt)
             .map_err(|source| DeviceError::Transport {
@@ -122,8 +140,9 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         let mut session = Session {
             transport,
             events,
-            limits,
+            settings,
             transfer_size,
+            blocks_per_address,
         };
         session.recover()?;
         Ok(session)
@@ -146,7 +165,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             length: data.len(),
         });
         self.transport
-            .control_out(request, value, data, self.limits.request)
+            .control_out(request, value, data, self.settings.request)
             .map_err(|source| DeviceError::Transport {
                 request,
                 operation: operation.into(),
@@ -166,7 +185,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 Request::GetStatus,
                 0,
                 StatusReply::LEN as u16,
-                self.limits.request,
+                self.settings.request,
             )
             .map_err(|source| DeviceError::Transport {
                 request: Request::GetStatus,
@@ -188,7 +207,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 State::DfuIdle => return Ok(()),
                 State::Error => self.out(Request::ClrStatus, 0, &[], operation)?,
                 State::DnBusy | State::DnloadSync | State::ManifestSync => {
-                    reply = self.wait_while_busy(reply, operation, self.limits.operation)?;
+                    reply = self.wait_while_busy(reply, operation, self.settings.operation)?;
                     if reply.state == State::DnloadIdle {
                         self.out(Request::Abort, 0, &[], operation)?;
                     }
@@ -220,14 +239,25 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                     waited,
                 });
             }
-            let mut pause = Duration::from_millis(u64::from(reply.poll_timeout_ms));
+            let mut pause = Duration::from_millis(u64::from(reply.poll_timeout_ms))
+                .max(self.settings.poll_floor);
             if polls > 0 {
                 // A device that keeps saying "busy, 0 ms" is asked again after 1 ms, not in a spin.
                 pause = pause.max(Duration::from_millis(1));
             }
             self.transport.sleep(pause.min(limit - waited));
-            reply = self.status(operation)?;
             polls += 1;
+            match self.status(operation) {
+                Ok(next) => reply = next,
+                Err(DeviceError::Transport {
+                    source: TransportError::Stall,
+                    ..
+                }) if self.settings.stall_means_busy => {
+                    // Still busy: ask again after at least 10 ms.
+                    reply.poll_timeout_ms = reply.poll_timeout_ms.max(10);
+                }
+                Err(error) => return Err(error),
+            }
         }
         Ok(reply)
     }
@@ -271,7 +301,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         });
         let mut done = 0;
         for sector in sectors {
-            self.command(Command::Erase(sector.address), self.limits.operation)?;
+            self.command(Command::Erase(sector.address), self.settings.operation)?;
             done += u64::from(sector.size);
             self.emit(Event::Progress { done });
         }
@@ -285,7 +315,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             phase: Phase::Erase,
             total: 1,
         });
-        self.command(Command::MassErase, self.limits.mass_erase)?;
+        self.command(Command::MassErase, self.settings.mass_erase)?;
         self.emit(Event::Progress { done: 1 });
         self.emit(Event::End);
         self.abort("finishing the mass erase")
@@ -311,12 +341,12 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         for run in &plan.runs {
             for (chunk_index, chunk) in run
                 .data
-                .chunks(MAX_BLOCKS_PER_ADDRESS as usize * size)
+                .chunks(self.blocks_per_address as usize * size)
                 .enumerate()
             {
                 let chunk_address =
-                    run.address + (chunk_index * MAX_BLOCKS_PER_ADDRESS as usize * size) as u32;
-                self.command(Command::SetAddress(chunk_address), self.limits.operation)?;
+                    run.address + (chunk_index * self.blocks_per_address as usize * size) as u32;
+                self.command(Command::SetAddress(chunk_address), self.settings.operation)?;
                 for (i, block) in chunk.chunks(size).enumerate() {
                     let address = chunk_address + (i * size) as u32;
                     let operation = format!("write of {} bytes at {address:#010X}", block.len());
@@ -324,7 +354,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                         FIRST_DATA_BLOCK + i as u16,
                         block,
                         &operation,
-                        self.limits.operation,
+                        self.settings.operation,
                     );
                     done += block.len() as u64;
                     let last = done == plan.write_len();
@@ -372,9 +402,13 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             let Ok(chunk_address) = u32::try_from(chunk_address) else {
                 break;
             };
-            self.command(Command::SetAddress(chunk_address), self.limits.operation)?;
+            if !data.is_empty() {
+                // After full blocks the device is in dfuUPLOAD-IDLE, where a DNLOAD is illegal.
+                self.abort("ending an upload chunk")?;
+            }
+            self.command(Command::SetAddress(chunk_address), self.settings.operation)?;
             self.abort("starting an upload")?;
-            for i in 0..MAX_BLOCKS_PER_ADDRESS {
+            for i in 0..self.blocks_per_address {
                 let want = (len - data.len() as u64).min(size) as u16;
                 if want == 0 {
                     break 'chunks;
@@ -388,7 +422,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 let at = u64::from(chunk_address) + i * size;
                 let bytes = self
                     .transport
-                    .control_in(Request::Upload, block, want, self.limits.request)
+                    .control_in(Request::Upload, block, want, self.settings.request)
                     .map_err(|source| DeviceError::Transport {
                         request: Request::Upload,
                         operation: format!("read at {at:#010X}"),
@@ -445,13 +479,13 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         )?;
         let result = self
             .status(operation)
-            .and_then(|reply| self.wait_while_busy(reply, operation, self.limits.mass_erase));
+            .and_then(|reply| self.wait_while_busy(reply, operation, self.settings.mass_erase));
         resetting(result, operation)
     }
 
     /// Leaves DFU mode, starting the firmware at `address`; a device that then vanishes has succeeded.
     pub fn leave(&mut self, address: u32) -> Result<(), DeviceError> {
-        self.command(Command::SetAddress(address), self.limits.operation)?;
+        self.command(Command::SetAddress(address), self.settings.operation)?;
         let operation = "leaving DFU mode";
         match self.out(Request::Dnload, FIRST_DATA_BLOCK, &[], operation) {
             Err(DeviceError::Transport {

@@ -20,7 +20,7 @@ fn open<'a>(
     sim: &'a mut SimTransport,
     events: &'a mut dyn FnMut(&Event),
 ) -> Session<'a, SimTransport> {
-    Session::open(sim, 0, Limits::default(), events).unwrap()
+    Session::open(sim, 0, Settings::default(), events).unwrap()
 }
 
 fn two_part_image() -> Image {
@@ -246,9 +246,9 @@ fn stall_or_disconnect_after_leave_is_success() {
 fn a_device_busy_forever_fails_within_the_bound() {
     let mut sim = SimTransport::open("stm32f407").unwrap();
     sim.inject(Fault::BusyForever);
-    let limits = Limits::default();
+    let settings = Settings::default();
     let mut ignore = |_: &Event| {};
-    let mut session = Session::open(&mut sim, 0, limits, &mut ignore).unwrap();
+    let mut session = Session::open(&mut sim, 0, settings, &mut ignore).unwrap();
     let err = session
         .erase(&[Sector {
             address: 0x0800_0000,
@@ -257,7 +257,7 @@ fn a_device_busy_forever_fails_within_the_bound() {
         .unwrap_err();
     assert!(matches!(err, DeviceError::BusyTooLong { .. }), "{err}");
     assert!(
-        sim.now() <= limits.operation + Duration::from_secs(1),
+        sim.now() <= settings.operation + Duration::from_secs(1),
         "gave up at {:?}",
         sim.now()
     );
@@ -304,7 +304,7 @@ fn an_option_byte_write_that_resets_the_device_is_success() {
     let image = Image::from_pieces([(0x1FFF_C000, vec![0xEC, 0x55])]).unwrap();
     let plan = plan(&image, &option_bytes, &PlanOptions::default()).unwrap();
     let mut ignore = |_: &Event| {};
-    let mut session = Session::open(&mut sim, 1, Limits::default(), &mut ignore).unwrap();
+    let mut session = Session::open(&mut sim, 1, Settings::default(), &mut ignore).unwrap();
     assert_eq!(session.download(&plan).unwrap(), Written::DeviceReset);
     assert!(!sim.connected());
     sim.reconnect();
@@ -327,5 +327,84 @@ fn a_flash_write_interrupted_by_a_disconnect_is_an_error() {
             }
         ),
         "{err}"
+    );
+}
+
+#[test]
+fn stall_means_busy_rides_out_an_l4_erase_polled_early() {
+    let erase = [Sector {
+        address: 0x0800_0000,
+        size: 2048,
+    }];
+    let early_polls = |sim: &mut SimTransport| {
+        sim.inject(Fault::LyingPollTimeout { ms: 1 });
+        sim.inject(Fault::StallWhenPolledEarly);
+    };
+    let mut sim = SimTransport::open("stm32l476").unwrap();
+    early_polls(&mut sim);
+    let mut ignore = |_: &Event| {};
+    let err = open(&mut sim, &mut ignore).erase(&erase).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DeviceError::Transport {
+                source: TransportError::Stall,
+                ..
+            }
+        ),
+        "{err}"
+    );
+
+    let mut sim = SimTransport::open("stm32l476").unwrap();
+    early_polls(&mut sim);
+    let settings = Settings {
+        stall_means_busy: true,
+        ..Settings::default()
+    };
+    let mut ignore = |_: &Event| {};
+    Session::open(&mut sim, 0, settings, &mut ignore)
+        .unwrap()
+        .erase(&erase)
+        .unwrap();
+    assert!(
+        sim.now() >= Duration::from_millis(22),
+        "waited the real erase time"
+    );
+}
+
+#[test]
+fn a_poll_floor_and_a_transfer_size_override_are_honoured() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    let image = Image::from_pieces([(0x0800_0000, vec![7; 3000])]).unwrap();
+    let plan = plan(&image, &flash_map(&sim), &PlanOptions::default()).unwrap();
+    let settings = Settings {
+        transfer_size: Some(1024),
+        poll_floor: Duration::from_millis(50),
+        ..Settings::default()
+    };
+    let mut ignore = |_: &Event| {};
+    let mut session = Session::open(&mut sim, 0, settings, &mut ignore).unwrap();
+    session.download(&plan).unwrap();
+    // The device computes block addresses with its own 2048 bytes: only a set-address
+    // before every block puts 1024-byte blocks in the right place.
+    session.verify(&plan).unwrap();
+    let writes = sim
+        .log()
+        .iter()
+        .filter(|e| e.request == Request::Dnload && e.value >= 2)
+        .count();
+    assert_eq!(writes, 3, "3008 padded bytes in 1024-byte blocks");
+    let addresses = sim
+        .log()
+        .iter()
+        .filter(|e| matches!(e.command, Some(Command::SetAddress(_))))
+        .count();
+    assert!(
+        addresses >= 3 + 3,
+        "a set-address before every write and every read block"
+    );
+    assert!(
+        sim.now() >= Duration::from_millis(50 * 5),
+        "every wait lasted at least the floor"
     );
 }

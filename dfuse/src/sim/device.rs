@@ -320,6 +320,9 @@ impl Device {
             return Ok(self.reply(Status::Ok, poll, State::DnBusy));
         }
         if let Some(busy) = self.busy {
+            if self.now < busy.until && self.faults.contains(&Fault::StallWhenPolledEarly) {
+                return Err(crate::transport::TransportError::Stall);
+            }
             if self.now < busy.until {
                 let remaining = millis_rounded_up(busy.until - self.now);
                 return Ok(self.reply(Status::Ok, remaining, State::DnBusy));

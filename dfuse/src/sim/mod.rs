@@ -53,6 +53,9 @@ pub enum Fault {
     },
     /// Busy operations never finish.
     BusyForever,
+    /// A GETSTATUS that arrives before a busy operation ends is STALLed, the state
+    /// unchanged (STM32L4 during an erase).
+    StallWhenPolledEarly,
 }
 
 /// One request as the simulated device saw it.
