@@ -147,6 +147,35 @@ pub struct Interface {
     pub protocol: u8,
 }
 
+impl Interface {
+    /// The DFU interface of a device.
+    pub fn of(device: &crate::transport::DeviceInfo) -> Interface {
+        let (class, subclass, protocol) = device.interface_class;
+        Interface {
+            vid: device.vid,
+            pid: device.pid,
+            bcd_device: device.bcd_device,
+            class,
+            subclass,
+            protocol,
+        }
+    }
+}
+
+impl Quirks {
+    /// Session settings with these quirks applied to `base`.
+    pub fn apply(&self, base: crate::session::Settings) -> crate::session::Settings {
+        crate::session::Settings {
+            transfer_size: self.transfer_size.or(base.transfer_size),
+            poll_floor: self.poll_timeout_floor_ms.map_or(base.poll_floor, |ms| {
+                std::time::Duration::from_millis(u64::from(ms))
+            }),
+            stall_means_busy: base.stall_means_busy || self.stall_means_busy,
+            ..base
+        }
+    }
+}
+
 impl fmt::Display for Interface {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -36,6 +36,8 @@ pub struct DeviceInfo {
     pub location: String,
     /// bInterfaceNumber of the DFU interface.
     pub interface: u8,
+    /// bInterfaceClass, bInterfaceSubClass and bInterfaceProtocol of the DFU interface.
+    pub interface_class: (u8, u8, u8),
     /// The alternate settings, in order.
     pub alt_settings: Vec<AltSetting>,
     /// The DFU functional descriptor.

@@ -64,10 +64,15 @@ pub fn list() -> Result<Vec<Found>, TransportError> {
 }
 
 fn describe(device: &nusb::DeviceInfo) -> Found {
-    let interface = device
+    let (interface, interface_class) = device
         .interfaces()
         .find(|i| (i.class(), i.subclass()) == DFU_CLASS)
-        .map_or(0, |i| i.interface_number());
+        .map_or((0, (0xFE, 0x01, 0x02)), |i| {
+            (
+                i.interface_number(),
+                (i.class(), i.subclass(), i.protocol()),
+            )
+        });
     let mut info = DeviceInfo {
         vid: device.vendor_id(),
         pid: device.product_id(),
@@ -77,6 +82,7 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
         serial: device.serial_number().map(str::to_owned),
         location: location(device),
         interface,
+        interface_class,
         alt_settings: Vec::new(),
         functional: FunctionalDescriptor {
             attributes: 0,

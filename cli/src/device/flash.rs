@@ -3,7 +3,7 @@
 use clap::Args;
 use dfu_file::{Firmware, Format};
 use dfuse::plan::{FlashPlan, PlanOptions, plan};
-use dfuse::session::{Session, Settings, Written};
+use dfuse::session::{Session, Written};
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
@@ -81,8 +81,8 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
     let mut results = Vec::new();
     for ((alt, region, plan), target) in plans.iter().zip(&firmware.targets) {
         let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
-        let mut session =
-            Session::open(device.transport(), *alt, Settings::default(), &mut on_event)?;
+        let settings = device.settings()?;
+        let mut session = Session::open(device.transport(), *alt, settings, &mut on_event)?;
         let reset = session.download(plan)? == Written::DeviceReset;
         let verified = !args.no_verify && !reset;
         if verified {
@@ -114,7 +114,8 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
     if args.leave {
         let address = leave_address.unwrap_or(0x0800_0000);
         let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
-        Session::open(device.transport(), 0, Settings::default(), &mut on_event)?.leave(address)?;
+        let settings = device.settings()?;
+        Session::open(device.transport(), 0, settings, &mut on_event)?.leave(address)?;
         reporter.message(&format!(
             "Left DFU mode: the firmware starts at {address:#010X}."
         ));

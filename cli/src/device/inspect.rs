@@ -1,6 +1,7 @@
 //! `dfuse list` and `dfuse info`: the devices, their alternate settings and memory maps.
 
 use clap::Args;
+use dfuse::matching::{Interface, Resolution};
 use dfuse::memory_map;
 use dfuse::transport::DeviceInfo;
 use serde_json::{Value, json};
@@ -13,6 +14,9 @@ use crate::exit::CliError;
 pub struct ListArgs {
     #[command(flatten)]
     device: DeviceArgs,
+    /// Show, per device, how the device table chose its record.
+    #[arg(long)]
+    explain: bool,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -98,12 +102,24 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
                 .collect()
         }
     };
+    let table = args.device.table()?;
+    let resolutions: Vec<Resolution> = devices
+        .iter()
+        .map(|(info, _)| table.resolve(&Interface::of(info)))
+        .collect();
     if args.json {
         let list: Vec<Value> = devices
             .iter()
-            .map(|(info, problem)| {
+            .zip(&resolutions)
+            .map(|((info, problem), resolution)| {
                 let mut value = describe(info);
                 value["problem"] = json!(problem);
+                value["record"] = json!(resolution.chosen.as_ref().map(|e| json!({
+                    "name": e.record.name, "priority": e.priority, "source": e.source.to_string(),
+                })));
+                if args.explain {
+                    value["explain"] = json!(resolution.steps);
+                }
                 value
             })
             .collect();
@@ -113,10 +129,16 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
             "No DfuSe devices found. Put the board in DFU mode (BOOT0 high, then reset), or try a simulated one: --device sim:stm32f407"
         );
     } else {
-        for (info, problem) in &devices {
+        for ((info, problem), resolution) in devices.iter().zip(&resolutions) {
             print_text(info);
             if let Some(problem) = problem {
                 println!("  cannot read its alternate settings: {problem}");
+            }
+            if args.explain {
+                resolution
+                    .steps
+                    .iter()
+                    .for_each(|step| println!("  {step}"));
             }
         }
     }

@@ -9,14 +9,21 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use dfuse::DeviceError;
+use dfuse::matching::{DeviceTable, Flavour, Interface, Resolution, gd32_flash_size};
 use dfuse::memory_map::{self, MemoryMap};
 use dfuse::select::{SelectError, Selector, select};
+use dfuse::session::Settings;
 use dfuse::sim::{CHIPS, SimTransport};
 use dfuse::transport::{DeviceInfo, Transport};
 use dfuse::usb::UsbTransport;
 
 use crate::exit::CliError;
 use crate::output::{read_input, write_atomically};
+
+fn read_to_string(path: &std::path::Path) -> Result<String, CliError> {
+    String::from_utf8(read_input(path)?)
+        .map_err(|_| CliError::Usage(format!("{} is not a text file", path.display())))
+}
 
 pub use flash::FlashArgs;
 
@@ -51,6 +58,9 @@ pub struct DeviceArgs {
     /// Select a USB device by VID:PID, e.g. 0483:df11.
     #[arg(long, value_name = "VID:PID")]
     pub vid_pid: Option<String>,
+    /// A device table consulted before the built-in one (default: $XDG_CONFIG_HOME/dfuse/devices.toml, if present).
+    #[arg(long, value_name = "FILE")]
+    pub device_db: Option<PathBuf>,
 }
 
 /// Waiting for a board that resets to come back (after leave or unprotect).
@@ -73,6 +83,7 @@ enum Backend {
 /// An open device: a simulated board or a real one.
 pub struct OpenDevice {
     backend: Backend,
+    resolution: Resolution,
     state_file: Option<PathBuf>,
     log_file: Option<PathBuf>,
 }
@@ -110,11 +121,36 @@ impl DeviceArgs {
                 Backend::Usb(open_usb(&selector)?)
             }
         };
+        let table = self.table()?;
+        let info = match &backend {
+            Backend::Sim(sim) => sim.info(),
+            Backend::Usb(usb) => usb.info(),
+        };
+        let resolution = table.resolve(&Interface::of(info));
         Ok(OpenDevice {
             backend,
+            resolution,
             state_file: self.sim_state.clone(),
             log_file: self.sim_log.clone(),
         })
+    }
+
+    /// The device table: the user's (from --device-db or the default place) before the built-in one.
+    pub fn table(&self) -> Result<DeviceTable, CliError> {
+        let default = std::env::var_os("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+            .map(|config| config.join("dfuse/devices.toml"))
+            .filter(|path| path.exists());
+        let user = match self.device_db.clone().or(default) {
+            Some(path) => Some((read_to_string(&path)?, path)),
+            None => None,
+        };
+        let user = user
+            .as_ref()
+            .map(|(text, path)| (text.as_str(), path.clone()));
+        DeviceTable::load(user)
+            .map_err(|error| CliError::Usage(format!("bad device table: {error}")))
     }
 
     fn open_sim(&self, chip: &str, selector: &Selector) -> Result<SimTransport, CliError> {
@@ -228,12 +264,45 @@ impl OpenDevice {
         }
     }
 
-    /// The alternate settings' memory maps (an alternate setting without one is skipped).
+    /// Session settings for this device, its quirks applied; refused for devices dfuse cannot flash.
+    pub fn settings(&self) -> Result<Settings, CliError> {
+        let info = self.info();
+        let Some(entry) = &self.resolution.chosen else {
+            return Err(CliError::Device(DeviceError::Target(format!(
+                "{} ({:04X}:{:04X}) matches no record of the device table",
+                info.location, info.vid, info.pid
+            ))));
+        };
+        if entry.record.flavour == Flavour::Dfu {
+            return Err(CliError::Device(DeviceError::Target(format!(
+                "{} is a plain DFU 1.1 device ({:?}, {}): dfuse flashes DfuSe devices only; use dfu-util for it",
+                info.location, entry.record.name, entry.source
+            ))));
+        }
+        Ok(entry.record.quirks.apply(Settings::default()))
+    }
+
+    /// The alternate settings' memory maps (an alternate setting without one is skipped), with
+    /// the device record's layout override and real flash size applied to alternate setting 0.
     pub fn maps(&self) -> Vec<(u8, MemoryMap)> {
+        let quirks = self.resolution.chosen.as_ref().map(|e| &e.record.quirks);
         self.info()
             .alt_settings
             .iter()
-            .filter_map(|a| memory_map::parse(&a.name).ok().map(|p| (a.alt, p.map)))
+            .filter_map(|a| {
+                let text = match quirks.and_then(|q| q.layout.as_deref()) {
+                    Some(layout) if a.alt == 0 => layout,
+                    _ => a.name.as_str(),
+                };
+                let mut map = memory_map::parse(text).ok()?.map;
+                if a.alt == 0
+                    && quirks.is_some_and(|q| q.flash_size_from_serial)
+                    && let Some(size) = self.info().serial.as_deref().and_then(gd32_flash_size)
+                {
+                    truncate(&mut map, size);
+                }
+                Some((a.alt, map))
+            })
             .collect()
     }
 
@@ -280,6 +349,20 @@ impl OpenDevice {
         }
         Ok(())
     }
+}
+
+/// Cuts a memory map down to its first `size` bytes (a part smaller than its string claims).
+fn truncate(map: &mut MemoryMap, size: u32) {
+    let Some(start) = map.segments.first().map(|s| u64::from(s.address)) else {
+        return;
+    };
+    let end = start + u64::from(size);
+    map.segments.retain(|s| u64::from(s.address) < end);
+    for segment in &mut map.segments {
+        let room = (end - u64::from(segment.address)) / u64::from(segment.sector_size);
+        segment.sector_count = segment.sector_count.min(room as u32);
+    }
+    map.segments.retain(|s| s.sector_count > 0);
 }
 
 /// Parses `0483:df11` (hexadecimal, as lsusb prints it).

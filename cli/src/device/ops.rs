@@ -6,7 +6,7 @@ use clap::Args;
 use dfu_file::{DeviceIds, Image, Target};
 use dfuse::DeviceError;
 use dfuse::plan::Sector;
-use dfuse::session::{Event, Phase, Session, Settings};
+use dfuse::session::{Event, Phase, Session};
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
@@ -63,8 +63,12 @@ pub fn read(args: ReadArgs) -> Result<(), CliError> {
         let (alt, _) = device.resolve_alt(args.alt.as_deref())?;
         let mut reporter = Reporter::new(args.report);
         let mut on_event = |event: &Event| reporter.event(event);
-        let data = Session::open(device.transport(), alt, Settings::default(), &mut on_event)?
-            .upload(args.address, args.length, Phase::Read)?;
+        let settings = device.settings()?;
+        let data = Session::open(device.transport(), alt, settings, &mut on_event)?.upload(
+            args.address,
+            args.length,
+            Phase::Read,
+        )?;
         if (data.len() as u64) < args.length {
             let end = u64::from(args.address) + data.len() as u64;
             return Err(CliError::Device(DeviceError::Target(format!(
@@ -149,8 +153,8 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
         };
         let mut reporter = Reporter::new(args.report);
         let mut on_event = |event: &Event| reporter.event(event);
-        let mut session =
-            Session::open(device.transport(), alt, Settings::default(), &mut on_event)?;
+        let settings = device.settings()?;
+        let mut session = Session::open(device.transport(), alt, settings, &mut on_event)?;
         match range {
             None => session.mass_erase()?,
             Some(_) => session.erase(&sectors)?,
@@ -224,8 +228,8 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
     with_device(&args.device, |device| {
         let mut reporter = Reporter::new(args.report);
         let mut on_event = |event: &Event| reporter.event(event);
-        Session::open(device.transport(), 0, Settings::default(), &mut on_event)?
-            .read_unprotect()?;
+        let settings = device.settings()?;
+        Session::open(device.transport(), 0, settings, &mut on_event)?.read_unprotect()?;
         reporter.message("Read protection removed: the chip was mass-erased and has reset.");
         if args.wait.wait {
             let back =
@@ -261,7 +265,8 @@ pub fn leave(args: LeaveArgs) -> Result<(), CliError> {
         let address = args.address.or(default).unwrap_or(0x0800_0000);
         let mut reporter = Reporter::new(args.report);
         let mut on_event = |event: &Event| reporter.event(event);
-        Session::open(device.transport(), 0, Settings::default(), &mut on_event)?.leave(address)?;
+        let settings = device.settings()?;
+        Session::open(device.transport(), 0, settings, &mut on_event)?.leave(address)?;
         reporter.message(&format!(
             "Left DFU mode: the firmware starts at {address:#010X}."
         ));
