@@ -301,3 +301,76 @@ impl Transport for UsbTransport {
         self.start.elapsed()
     }
 }
+
+/// A board arriving or leaving.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A DFU device appeared (or re-enumerated).
+    Arrived(Box<Found>),
+    /// The DFU device at this location went away.
+    Left(DeviceInfo),
+}
+
+/// Follows DFU devices arriving and leaving by polling the device list.
+///
+/// Polling works everywhere, with or without udev, and cannot take the process
+/// down (nusb's native watch aborts under Wine); a failed enumeration is simply
+/// tried again at the next poll.
+pub struct Watcher {
+    known: Vec<(String, u8, DeviceInfo)>,
+}
+
+impl Watcher {
+    /// A watcher that considers the devices present now as known (reported by [`Watcher::present`]).
+    pub fn new() -> Watcher {
+        let known = list()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| (f.info.location.clone(), f.device_address(), f.info))
+            .collect();
+        Watcher { known }
+    }
+
+    /// The devices known now.
+    pub fn present(&self) -> impl Iterator<Item = &DeviceInfo> {
+        self.known.iter().map(|(_, _, info)| info)
+    }
+
+    /// What changed since the last poll (a re-enumerated device leaves and arrives).
+    pub fn poll(&mut self) -> Vec<Change> {
+        let Ok(now) = list() else {
+            return Vec::new();
+        };
+        let is_known = |location: &str, address: u8| {
+            self.known
+                .iter()
+                .any(|(l, a, _)| l == location && *a == address)
+        };
+        let is_present = |location: &str, address: u8| {
+            now.iter()
+                .any(|f| f.info.location == location && f.device_address() == address)
+        };
+        let mut changes: Vec<Change> = self
+            .known
+            .iter()
+            .filter(|(location, address, _)| !is_present(location, *address))
+            .map(|(_, _, info)| Change::Left(info.clone()))
+            .collect();
+        changes.extend(
+            now.iter()
+                .filter(|f| !is_known(&f.info.location, f.device_address()))
+                .map(|f| Change::Arrived(Box::new(f.clone()))),
+        );
+        self.known = now
+            .into_iter()
+            .map(|f| (f.info.location.clone(), f.device_address(), f.info))
+            .collect();
+        changes
+    }
+}
+
+impl Default for Watcher {
+    fn default() -> Self {
+        Watcher::new()
+    }
+}

@@ -17,6 +17,12 @@ pub struct ListArgs {
     /// Show, per device, how the device table chose its record.
     #[arg(long)]
     explain: bool,
+    /// Keep running and report boards as they arrive and leave (until Ctrl-C).
+    #[arg(long)]
+    watch: bool,
+    /// With --watch, stop after this many seconds.
+    #[arg(long, value_name = "SECONDS", requires = "watch")]
+    watch_seconds: Option<u64>,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -89,6 +95,9 @@ fn print_text(info: &DeviceInfo) {
 }
 
 pub fn list(args: ListArgs) -> Result<(), CliError> {
+    if args.watch {
+        return watch(&args);
+    }
     let devices: Vec<(DeviceInfo, Option<String>)> = match args.device.device.as_deref() {
         Some(device) if device.starts_with("sim:") => {
             vec![(args.device.open()?.info().clone(), None)]
@@ -152,6 +161,50 @@ pub fn info(args: InfoArgs) -> Result<(), CliError> {
         println!("{}", describe(&info));
     } else {
         print_text(&info);
+    }
+    Ok(())
+}
+
+/// `list --watch`: the boards present, then every arrival and departure.
+fn watch(args: &ListArgs) -> Result<(), CliError> {
+    if args
+        .device
+        .device
+        .as_deref()
+        .is_some_and(|d| d.starts_with("sim:"))
+    {
+        return Err(CliError::Usage(
+            "--watch follows USB devices; simulated boards do not come and go".into(),
+        ));
+    }
+    let selector = args.device.selector()?;
+    let report = |event: &str, info: &DeviceInfo| {
+        if args.json {
+            println!("{}", json!({"event": event, "device": describe(info)}));
+        } else {
+            println!("{event}: {}", dfuse::select::describe(info).trim());
+        }
+    };
+    let mut watcher = dfuse::usb::Watcher::new();
+    watcher
+        .present()
+        .filter(|i| selector.matches(i))
+        .for_each(|info| report("present", info));
+    let deadline = args
+        .watch_seconds
+        .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
+    while deadline.is_none_or(|d| std::time::Instant::now() < d) {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        for change in watcher.poll() {
+            match change {
+                dfuse::usb::Change::Arrived(found) if selector.matches(&found.info) => {
+                    report("arrived", &found.info)
+                }
+                dfuse::usb::Change::Left(info) if selector.matches(&info) => report("left", &info),
+                _ => {}
+            }
+        }
+        let _ = std::io::Write::flush(&mut std::io::stdout());
     }
     Ok(())
 }
