@@ -48,7 +48,18 @@ enum Command {
     Memmap(memmap::MemmapArgs),
 }
 
+/// Output into a closed pipe (`dfuse list | head -1`) ends the process quietly, as with
+/// other Unix tools, instead of a panic: restore SIGPIPE's default action, which Rust ignores.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL at start-up, before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     let result: Result<(), CliError> = match cli.command {
         Command::File(command) => file::run(command),

@@ -73,6 +73,7 @@ fn a_user_record_wins_and_a_plain_dfu_record_is_refused_before_any_erase() {
         5,
         "is a plain DFU 1.1 device (\"Bench fixture\", user record from",
     );
+    assert!(common::stderr(&out).contains("use dfu-util for plain DFU devices"));
     assert!(
         !std::fs::read_to_string(&log)
             .unwrap_or_default()

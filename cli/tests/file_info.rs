@@ -151,3 +151,27 @@ fn help_documents_the_exit_codes() {
         assert!(text.contains(line), "--help lacks {line:?}:\n{text}");
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_quietly_without_a_panic() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dfuse"))
+        .args(["file", "info", p(&example("blinky-f407.dfu"))])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_ne!(status.code(), Some(101), "no panic exit");
+}

@@ -75,6 +75,9 @@ pub enum DeviceError {
     /// The requested alternate setting does not exist or has no memory map.
     #[error("{0}")]
     Target(String),
+    /// The device table says dfuse cannot flash this device.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl DeviceError {
@@ -136,6 +139,9 @@ impl DeviceError {
             DeviceError::Plan(error) => error.help(),
             DeviceError::Target(_) => {
                 "`dfuse info` lists the alternate settings and their memory maps"
+            }
+            DeviceError::Unsupported(_) => {
+                "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table (--device-db)"
             }
         }
     }

@@ -268,13 +268,13 @@ impl OpenDevice {
     pub fn settings(&self) -> Result<Settings, CliError> {
         let info = self.info();
         let Some(entry) = &self.resolution.chosen else {
-            return Err(CliError::Device(DeviceError::Target(format!(
+            return Err(CliError::Device(DeviceError::Unsupported(format!(
                 "{} ({:04X}:{:04X}) matches no record of the device table",
                 info.location, info.vid, info.pid
             ))));
         };
         if entry.record.flavour == Flavour::Dfu {
-            return Err(CliError::Device(DeviceError::Target(format!(
+            return Err(CliError::Device(DeviceError::Unsupported(format!(
                 "{} is a plain DFU 1.1 device ({:?}, {}): dfuse flashes DfuSe devices only; use dfu-util for it",
                 info.location, entry.record.name, entry.source
             ))));

@@ -48,6 +48,11 @@ enum Verb {
 }
 
 pub fn main() -> ExitCode {
+    // SAFETY: setting SIGPIPE back to its default at start-up, before any thread exists, so a
+    // closed output pipe ends the process quietly instead of a panic.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let Verb::Attach { chip, state, port } = Cli::parse().command;
     match serve(&chip, state, port) {
         Ok(()) => ExitCode::SUCCESS,
