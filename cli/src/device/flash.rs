@@ -72,11 +72,6 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
     let mut reporter = Reporter::new(args.output);
     check_ids(args, firmware, device)?;
     let plans = plan_targets(args, firmware, device)?;
-    let leave_address = device
-        .maps()
-        .first()
-        .and_then(|(_, map)| map.segments.first())
-        .map(|s| s.address);
     let name = device.info().location.clone();
     let mut results = Vec::new();
     for ((alt, region, plan), target) in plans.iter().zip(&firmware.targets) {
@@ -112,18 +107,7 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
         ));
     }
     if args.leave {
-        let address = leave_address.unwrap_or(0x0800_0000);
-        let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
-        let settings = device.settings()?;
-        Session::open(device.transport(), 0, settings, &mut on_event)?.leave(address)?;
-        reporter.message(&format!(
-            "Left DFU mode: the firmware starts at {address:#010X}."
-        ));
-        if args.wait.wait {
-            let back =
-                device.wait_for_return(std::time::Duration::from_secs(args.wait.wait_timeout))?;
-            reporter.message(&super::report_return(&back));
-        }
+        device.leave(None, args.wait, &mut reporter)?;
     }
     reporter
         .result(json!({"result": "ok", "device": name, "targets": results, "left": args.leave}));

@@ -12,7 +12,7 @@ use dfuse::DeviceError;
 use dfuse::matching::{DeviceTable, Flavour, Interface, Resolution, gd32_flash_size};
 use dfuse::memory_map::{self, MemoryMap};
 use dfuse::select::{SelectError, Selector, select};
-use dfuse::session::Settings;
+use dfuse::session::{Event, Session, Settings};
 use dfuse::sim::{CHIPS, SimTransport};
 use dfuse::transport::{DeviceInfo, Transport};
 use dfuse::usb::UsbTransport;
@@ -39,6 +39,7 @@ pub fn report_return(info: &DeviceInfo) -> String {
 }
 pub use inspect::{InfoArgs, ListArgs};
 pub use ops::{EraseArgs, LeaveArgs, ReadArgs, UnprotectArgs};
+use report::Reporter;
 
 /// How to pick the device; shared by every device command.
 #[derive(Args, Debug, Clone)]
@@ -254,6 +255,39 @@ impl OpenDevice {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+    }
+
+    /// Leaves DFU mode, starting the firmware at `address` (default: the start of alternate
+    /// setting 0's memory), then waits for the board if asked; returns the address.
+    pub fn leave(
+        &mut self,
+        address: Option<u32>,
+        wait: WaitArgs,
+        reporter: &mut Reporter,
+    ) -> Result<u32, CliError> {
+        let default = self
+            .maps()
+            .first()
+            .and_then(|(_, m)| m.segments.first())
+            .map(|s| s.address);
+        let address = address.or(default).unwrap_or(0x0800_0000);
+        let settings = self.settings()?;
+        let mut on_event = |event: &Event| reporter.event(event);
+        Session::open(self.transport(), 0, settings, &mut on_event)?.leave(address)?;
+        reporter.message(&format!(
+            "Left DFU mode: the firmware starts at {address:#010X}."
+        ));
+        self.wait_if_asked(wait, reporter)?;
+        Ok(address)
+    }
+
+    /// With --wait, waits until the board that just reset is back, and says so.
+    pub fn wait_if_asked(&mut self, wait: WaitArgs, reporter: &Reporter) -> Result<(), CliError> {
+        if wait.wait {
+            let back = self.wait_for_return(std::time::Duration::from_secs(wait.wait_timeout))?;
+            reporter.message(&report_return(&back));
+        }
+        Ok(())
     }
 
     /// The device's identity and descriptors.

@@ -231,11 +231,7 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
         let settings = device.settings()?;
         Session::open(device.transport(), 0, settings, &mut on_event)?.read_unprotect()?;
         reporter.message("Read protection removed: the chip was mass-erased and has reset.");
-        if args.wait.wait {
-            let back =
-                device.wait_for_return(std::time::Duration::from_secs(args.wait.wait_timeout))?;
-            reporter.message(&super::report_return(&back));
-        }
+        device.wait_if_asked(args.wait, &reporter)?;
         reporter.result(json!({"result": "ok"}));
         Ok(())
     })
@@ -257,24 +253,8 @@ pub struct LeaveArgs {
 
 pub fn leave(args: LeaveArgs) -> Result<(), CliError> {
     with_device(&args.device, |device| {
-        let default = device
-            .maps()
-            .first()
-            .and_then(|(_, m)| m.segments.first())
-            .map(|s| s.address);
-        let address = args.address.or(default).unwrap_or(0x0800_0000);
         let mut reporter = Reporter::new(args.report);
-        let mut on_event = |event: &Event| reporter.event(event);
-        let settings = device.settings()?;
-        Session::open(device.transport(), 0, settings, &mut on_event)?.leave(address)?;
-        reporter.message(&format!(
-            "Left DFU mode: the firmware starts at {address:#010X}."
-        ));
-        if args.wait.wait {
-            let back =
-                device.wait_for_return(std::time::Duration::from_secs(args.wait.wait_timeout))?;
-            reporter.message(&super::report_return(&back));
-        }
+        let address = device.leave(args.address, args.wait, &mut reporter)?;
         reporter.result(json!({"result": "ok", "address": address}));
         Ok(())
     })
