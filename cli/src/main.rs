@@ -43,6 +43,8 @@ enum Command {
     List(device::ListArgs),
     /// Show one device in detail.
     Info(device::InfoArgs),
+    /// Which Windows driver binds each DfuSe device, and whether dfuse can use it.
+    Driver(device::driver::DriverArgs),
     /// Decode a DfuSe memory-map string (an alternate setting's name) as dfuse reads it.
     #[command(after_help = memmap::AFTER_HELP)]
     Memmap(memmap::MemmapArgs),
@@ -71,6 +73,7 @@ fn main() -> ExitCode {
         Command::Leave(args) => device::ops::leave(args),
         Command::List(args) => device::inspect::list(args),
         Command::Info(args) => device::inspect::info(args),
+        Command::Driver(args) => device::driver::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

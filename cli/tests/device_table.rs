@@ -149,3 +149,26 @@ fn a_malformed_user_table_is_reported() {
         "record \"vendor only\" names a combination of fields the table does not allow",
     );
 }
+
+#[test]
+fn driver_names_the_ids_and_the_inf_entry_that_would_bind_the_board() {
+    let out = dfuse(["driver", "--device", "sim:at32f415"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("hardware IDs:   USB\\VID_2E3C&PID_DF11&REV_0200, USB\\VID_2E3C&PID_DF11"),
+        "{text}"
+    );
+    assert!(
+        text.contains("compatible IDs: USB\\Class_FE&SubClass_01&Prot_02"),
+        "{text}"
+    );
+    assert!(
+        text.contains("would bind it: [Dfuse.NTamd64] \"AT32 DFU bootloader (WinUSB)\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("ranked lower: [Dfuse.NTamd64] \"DfuSe device (WinUSB)\""),
+        "{text}"
+    );
+}

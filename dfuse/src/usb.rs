@@ -26,6 +26,14 @@ pub struct Found {
 }
 
 impl Found {
+    /// The driver Windows has bound to the device (`None` elsewhere).
+    pub fn bound_driver(&self) -> Option<String> {
+        #[cfg(target_os = "windows")]
+        return Some(bound_driver(&self.nusb));
+        #[cfg(not(target_os = "windows"))]
+        None
+    }
+
     /// The address the bus gave the device: a new one after every re-enumeration.
     pub fn device_address(&self) -> u8 {
         self.nusb.device_address()

@@ -1,5 +1,13 @@
-//! Windows hardware / compatible IDs of DfuSe devices and ranking of INF model
-//! entries against them, the way Windows picks a driver.
-//!
-//! Empty on purpose until the Windows work lands; the INF package will sit
-//! beside this crate in `drivers-win/`.
+//! Which driver Windows binds to a DfuSe device: its hardware and compatible IDs,
+//! the shipped WinUSB INF (`dfuse-winusb.inf`), and the ranking Windows applies.
+
+mod ids;
+mod inf;
+mod rank;
+
+pub use ids::UsbIds;
+pub use inf::{Entry, Inf, InfError};
+pub use rank::{IdKind, Match, rank};
+
+/// The shipped INF package's text.
+pub const SHIPPED_INF: &str = include_str!("../dfuse-winusb.inf");

@@ -1,5 +1,6 @@
 //! The device commands: choosing a device, and running operations on it.
 
+pub mod driver;
 pub mod flash;
 pub mod inspect;
 pub mod ops;

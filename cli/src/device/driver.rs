@@ -1,0 +1,88 @@
+//! `dfuse driver`: the Windows driver story of each DfuSe device.
+
+use clap::Args;
+use dfuse::transport::DeviceInfo;
+use dfuse_drivers_win::{Inf, SHIPPED_INF, UsbIds, rank};
+
+use super::DeviceArgs;
+use crate::exit::CliError;
+
+pub const AFTER_HELP: &str = "\
+dfuse talks to devices through WinUSB on Windows. This shows, for each DfuSe
+device, the hardware and compatible IDs Windows sees and which entry of the
+shipped driver package (drivers-win/dfuse-winusb.inf) would bind it, best
+first. On Windows it also names the driver bound now and whether dfuse can use it.";
+
+/// Arguments of `dfuse driver`.
+#[derive(Args, Debug)]
+#[command(after_help = AFTER_HELP)]
+pub struct DriverArgs {
+    #[command(flatten)]
+    device: DeviceArgs,
+    /// INF models to rank: NTx86, NTamd64 or NTarm64.
+    #[arg(long, default_value = "NTamd64")]
+    arch: String,
+}
+
+fn ids(info: &DeviceInfo) -> UsbIds {
+    UsbIds {
+        vid: info.vid,
+        pid: info.pid,
+        rev: info.bcd_device,
+        class: info.interface_class,
+        interface: None,
+    }
+}
+
+pub fn run(args: DriverArgs) -> Result<(), CliError> {
+    let devices: Vec<(DeviceInfo, Option<String>)> = match args.device.device.as_deref() {
+        Some(device) if device.starts_with("sim:") => {
+            vec![(args.device.open()?.info().clone(), None)]
+        }
+        _ => {
+            let selector = args.device.selector()?;
+            super::usb_devices()?
+                .into_iter()
+                .filter(|found| selector.matches(&found.info))
+                .map(|found| {
+                    let driver = found.bound_driver();
+                    (found.info, driver)
+                })
+                .collect()
+        }
+    };
+    if devices.is_empty() {
+        println!("No DfuSe devices found.");
+        return Ok(());
+    }
+    let inf = Inf::parse(SHIPPED_INF)
+        .map_err(|e| CliError::Usage(format!("the shipped INF is broken: {e}")))?;
+    for (info, driver) in &devices {
+        let ids = ids(info);
+        println!("{}  {:04X}:{:04X}", info.location, info.vid, info.pid);
+        println!("  hardware IDs:   {}", ids.hardware_ids().join(", "));
+        println!("  compatible IDs: {}", ids.compatible_ids().join(", "));
+        if let Some(driver) = driver {
+            let usable = driver.eq_ignore_ascii_case("winusb");
+            println!(
+                "  bound driver:   {driver} ({})",
+                if usable {
+                    "dfuse can use it"
+                } else {
+                    "dfuse cannot use it: install drivers-win/dfuse-winusb.inf, or use Zadig to install WinUSB"
+                }
+            );
+        }
+        let matches = rank(&inf, &ids, &args.arch);
+        match matches.first() {
+            Some(best) => {
+                println!("  dfuse-winusb.inf would bind it: {}", best.explain());
+                for other in &matches[1..] {
+                    println!("    (ranked lower: {})", other.explain());
+                }
+            }
+            None => println!("  dfuse-winusb.inf has no entry for it"),
+        }
+    }
+    Ok(())
+}
