@@ -1,4 +1,4 @@
-//! Just enough INF parsing to find the model entries: [Manufacturer], [Models.Decoration], [Strings].
+//! Just enough INF parsing to find the model entries: `[Manufacturer]`, `[Models.Decoration]`, `[Strings]`.
 
 /// One model line: a device description, its install section and the IDs it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,10 +23,10 @@ pub struct Inf {
 /// An INF that cannot be used.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InfError {
-    /// No [Manufacturer] section, or it names no models section.
+    /// No `[Manufacturer]` section, or it names no models section.
     #[error("the INF has no [Manufacturer] section naming a models section")]
     NoManufacturer,
-    /// A models section the [Manufacturer] section names is missing.
+    /// A models section the `[Manufacturer]` section names is missing.
     #[error("the INF's [Manufacturer] section names [{0}], which it lacks")]
     MissingModels(String),
 }
