@@ -4,7 +4,7 @@ chips=$({ "$SIM" attach --chip list 2>&1 || true; } | sed -n 's/.*choose one of:
 [ -n "$chips" ]
 for chip in $chips; do
     attach "$chip" "$chip"
-    for _ in $(seq 100); do "$DFUSE" list --json | grep -q '"location"' && break; sleep 0.1; done
+    for _ in $(seq 100); do shows '"location"' "$DFUSE" list --json && break; sleep 0.1; done
     case "$chip" in
         # Particle's bootloader guards 0x08000000-0x0800BFFF: the image goes to the application area.
         stm32f205) args=(assets/examples/blinky-f407.bin --address 0x08020000) ;;
@@ -12,6 +12,6 @@ for chip in $chips; do
     esac
     "$DFUSE" flash "${args[@]}" | tail -n 1
     detach_all
-    for _ in $(seq 100); do "$DFUSE" list --json | grep -q '"location"' || break; sleep 0.1; done
+    for _ in $(seq 100); do shows '"location"' "$DFUSE" list --json || break; sleep 0.1; done
 done
 echo "all chips: ok"

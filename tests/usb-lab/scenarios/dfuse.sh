@@ -6,7 +6,7 @@ wait_devices 0483 df11 1
 "$DFUSE" list --json > /tmp/list.json
 grep -q '"name":"@Internal Flash  /0x08000000/04\*016Kg,01\*064Kg,07\*128Kg"' /tmp/list.json
 grep -q '"sector_count":7' /tmp/list.json
-dfu-util -l | grep -q 'alt=0, name="@Internal Flash  /0x08000000/04\*016Kg,01\*064Kg,07\*128Kg"'
+shows 'alt=0, name="@Internal Flash  /0x08000000/04\*016Kg,01\*064Kg,07\*128Kg"' dfu-util -l
 echo "dfuse list and dfu-util -l show the same board"
 
 "$DFUSE" flash assets/examples/blinky-f407.hex | tail -n 1

@@ -50,3 +50,13 @@ detach_all() {
     kill -TERM $(jobs -p) 2>/dev/null || true
     wait || true
 }
+
+# shows PATTERN COMMAND...: runs COMMAND, then greps its whole output for PATTERN. Never pipe
+# a command into `grep -q`: grep exits at the first match and, under pipefail, the command's
+# SIGPIPE fails the scenario at random.
+shows() {
+    local pattern=$1 out
+    shift
+    out=$("$@" 2>&1) || return 1
+    grep -q -- "$pattern" <<< "$out"
+}

@@ -14,7 +14,7 @@ for location in $f407 $f072; do
 done
 echo "selection by port path works for each board"
 
-"$DFUSE" info --json --serial 3276395A3032 | grep -q "\"location\":\"$f407\""
+shows "\"location\":\"$f407\"" "$DFUSE" info --json --serial 3276395A3032
 if "$DFUSE" info --serial FFFFFFFEFFFF > /tmp/out.txt 2>&1; then echo "serial of the F072s was not ambiguous" >&2; exit 1; fi
 grep -q 'more than one DfuSe device matches --serial FFFFFFFEFFFF; choose one with --device' /tmp/out.txt
 for location in $f072; do grep -q "$location" /tmp/out.txt; done
