@@ -35,22 +35,12 @@ fn ids(info: &DeviceInfo) -> UsbIds {
 }
 
 pub fn run(args: DriverArgs) -> Result<(), CliError> {
-    let devices: Vec<(DeviceInfo, Option<String>)> = match args.device.device.as_deref() {
-        Some(device) if device.starts_with("sim:") => {
-            vec![(args.device.open()?.info().clone(), None)]
-        }
-        _ => {
-            let selector = args.device.selector()?;
-            super::usb_devices()?
-                .into_iter()
-                .filter(|found| selector.matches(&found.info))
-                .map(|found| {
-                    let driver = found.bound_driver();
-                    (found.info, driver)
-                })
-                .collect()
-        }
-    };
+    let devices: Vec<(DeviceInfo, Option<String>)> = args
+        .device
+        .listed()?
+        .into_iter()
+        .map(|listed| (listed.info, listed.driver))
+        .collect();
     if devices.is_empty() {
         println!("No DfuSe devices found.");
         return Ok(());

@@ -98,19 +98,12 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
     if args.watch {
         return watch(&args);
     }
-    let devices: Vec<(DeviceInfo, Option<String>)> = match args.device.device.as_deref() {
-        Some(device) if device.starts_with("sim:") => {
-            vec![(args.device.open()?.info().clone(), None)]
-        }
-        _ => {
-            let selector = args.device.selector()?;
-            super::usb_devices()?
-                .into_iter()
-                .filter(|found| selector.matches(&found.info))
-                .map(|found| (found.info, found.problem))
-                .collect()
-        }
-    };
+    let devices: Vec<(DeviceInfo, Option<String>)> = args
+        .device
+        .listed()?
+        .into_iter()
+        .map(|listed| (listed.info, listed.problem))
+        .collect();
     let table = args.device.table()?;
     let resolutions: Vec<Resolution> = devices
         .iter()

@@ -177,6 +177,44 @@ impl DeviceArgs {
     }
 }
 
+/// A device as `list` and `driver` show it.
+pub struct Listed {
+    /// Its identity and alternate settings.
+    pub info: DeviceInfo,
+    /// Why its alternate settings could not be read, if they could not.
+    pub problem: Option<String>,
+    /// The driver Windows bound to it (Windows only).
+    pub driver: Option<String>,
+}
+
+impl DeviceArgs {
+    /// The devices the selection names: the one simulated board, or every USB device that matches.
+    pub fn listed(&self) -> Result<Vec<Listed>, CliError> {
+        if self
+            .device
+            .as_deref()
+            .is_some_and(|d| d.starts_with("sim:"))
+        {
+            let info = self.open()?.info().clone();
+            return Ok(vec![Listed {
+                info,
+                problem: None,
+                driver: None,
+            }]);
+        }
+        let selector = self.selector()?;
+        Ok(usb_devices()?
+            .into_iter()
+            .filter(|found| selector.matches(&found.info))
+            .map(|found| Listed {
+                driver: found.bound_driver(),
+                problem: found.problem.clone(),
+                info: found.info,
+            })
+            .collect())
+    }
+}
+
 /// Every DfuSe device on USB; an enumeration failure is a device error.
 pub fn usb_devices() -> Result<Vec<dfuse::usb::Found>, CliError> {
     dfuse::usb::list().map_err(|source| {
