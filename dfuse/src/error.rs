@@ -78,6 +78,12 @@ pub enum DeviceError {
     /// The device table says dfuse cannot flash this device.
     #[error("{0}")]
     Unsupported(String),
+    /// Stopped on request between two requests; the device is back in dfuIDLE.
+    #[error("cancelled during the {phase}; the device is idle")]
+    Cancelled {
+        /// The phase that was under way ("erase", "write", ...).
+        phase: &'static str,
+    },
 }
 
 impl DeviceError {
@@ -142,6 +148,9 @@ impl DeviceError {
             }
             DeviceError::Unsupported(_) => {
                 "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table (--device-db)"
+            }
+            DeviceError::Cancelled { .. } => {
+                "the flash may be partly erased or written: flash the firmware again before starting it"
             }
         }
     }

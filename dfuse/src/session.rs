@@ -2,6 +2,7 @@
 //!
 //! Every wait honours bwPollTimeout and is bounded; the session never prints.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::DeviceError;
@@ -113,6 +114,10 @@ pub struct Session<'a, T: Transport + ?Sized> {
     /// Blocks sent after one set-address: all that fit, or 1 when the block size was
     /// overridden (the device computes addresses with its own wTransferSize).
     blocks_per_address: u64,
+    /// Set by another thread to stop between requests.
+    cancel: Option<&'a AtomicBool>,
+    /// The phase under way, for a cancellation's message.
+    phase: Option<Phase>,
 }
 
 impl<'a, T: Transport + ?Sized> Session<'a, T> {
@@ -143,13 +148,40 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             settings,
             transfer_size,
             blocks_per_address,
+            cancel: None,
+            phase: None,
         };
         session.recover()?;
         Ok(session)
     }
 
+    /// Stops the session's operations, between two requests, once `flag` is set.
+    ///
+    /// A cancelled operation brings the device back to dfuIDLE and fails with
+    /// [`DeviceError::Cancelled`]; what was erased or written so far stays so.
+    pub fn cancel_on(mut self, flag: &'a AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
     fn emit(&mut self, event: Event) {
+        match event {
+            Event::Begin { phase, .. } => self.phase = Some(phase),
+            Event::End => self.phase = None,
+            _ => {}
+        }
         (self.events)(&event);
+    }
+
+    /// Fails with [`DeviceError::Cancelled`], the device back in dfuIDLE, once cancelled.
+    fn check_cancel(&mut self) -> Result<(), DeviceError> {
+        if !self.cancel.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+            return Ok(());
+        }
+        let phase = self.phase.map_or("operation", Phase::name);
+        self.emit(Event::End);
+        self.recover()?;
+        Err(DeviceError::Cancelled { phase })
     }
 
     fn out(
@@ -301,6 +333,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         });
         let mut done = 0;
         for sector in sectors {
+            self.check_cancel()?;
             self.command(Command::Erase(sector.address), self.settings.operation)?;
             done += u64::from(sector.size);
             self.emit(Event::Progress { done });
@@ -346,10 +379,12 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             {
                 let chunk_address =
                     run.address + (chunk_index * self.blocks_per_address as usize * size) as u32;
+                self.check_cancel()?;
                 self.command(Command::SetAddress(chunk_address), self.settings.operation)?;
                 for (i, block) in chunk.chunks(size).enumerate() {
                     let address = chunk_address + (i * size) as u32;
                     let operation = format!("write of {} bytes at {address:#010X}", block.len());
+                    self.check_cancel()?;
                     let result = self.dnload_and_wait(
                         FIRST_DATA_BLOCK + i as u16,
                         block,
@@ -413,6 +448,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 if want == 0 {
                     break 'chunks;
                 }
+                self.check_cancel()?;
                 let block = FIRST_DATA_BLOCK + i as u16;
                 self.emit(Event::Request {
                     request: Request::Upload,

@@ -40,6 +40,15 @@ impl Found {
     }
 }
 
+/// What to do when Windows has bound `driver` to a DfuSe device; `None` when nusb can use it (WinUSB).
+pub fn driver_advice(driver: &str) -> Option<String> {
+    (!driver.eq_ignore_ascii_case("winusb")).then(|| {
+        format!(
+            "Windows has the {driver} driver bound to this board, and dfuse needs WinUSB: install the WinUSB driver package (drivers-win/dfuse-winusb.inf) or use Zadig to install WinUSB for it"
+        )
+    })
+}
+
 /// `<bus>-<port.path>`, as Linux and dfu-util write it (e.g. `1-2.3`).
 fn location(device: &nusb::DeviceInfo) -> String {
     let ports: Vec<String> = device.port_chain().iter().map(u8::to_string).collect();
@@ -380,5 +389,21 @@ impl Watcher {
 impl Default for Watcher {
     fn default() -> Self {
         Watcher::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::driver_advice;
+
+    #[test]
+    fn only_winusb_needs_no_advice() {
+        assert_eq!(driver_advice("WinUSB"), None);
+        let advice = driver_advice("STTub30").unwrap();
+        assert!(advice.contains("STTub30 driver bound"), "{advice}");
+        assert!(
+            advice.contains("drivers-win") && advice.contains("Zadig"),
+            "{advice}"
+        );
     }
 }

@@ -53,15 +53,10 @@ pub fn run(args: DriverArgs) -> Result<(), CliError> {
         println!("  hardware IDs:   {}", ids.hardware_ids().join(", "));
         println!("  compatible IDs: {}", ids.compatible_ids().join(", "));
         if let Some(driver) = driver {
-            let usable = driver.eq_ignore_ascii_case("winusb");
-            println!(
-                "  bound driver:   {driver} ({})",
-                if usable {
-                    "dfuse can use it"
-                } else {
-                    "dfuse cannot use it: install drivers-win/dfuse-winusb.inf, or use Zadig to install WinUSB"
-                }
-            );
+            match dfuse::usb::driver_advice(driver) {
+                None => println!("  bound driver:   {driver} (dfuse can use it)"),
+                Some(advice) => println!("  bound driver:   {driver}: {advice}"),
+            }
         }
         let matches = rank(&inf, &ids, &args.arch);
         match matches.first() {

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use dfuse::DeviceError;
-use dfuse::matching::{DeviceTable, Flavour, Interface, Resolution, gd32_flash_size};
-use dfuse::memory_map::{self, MemoryMap};
+use dfuse::matching::{DeviceTable, Interface, Resolution};
+use dfuse::memory_map::MemoryMap;
 use dfuse::select::{SelectError, Selector, select};
 use dfuse::session::{Event, Session, Settings};
 use dfuse::sim::{CHIPS, SimTransport};
@@ -304,12 +304,7 @@ impl OpenDevice {
         wait: WaitArgs,
         reporter: &mut Reporter,
     ) -> Result<u32, CliError> {
-        let default = self
-            .maps()
-            .first()
-            .and_then(|(_, m)| m.segments.first())
-            .map(|s| s.address);
-        let address = address.or(default).unwrap_or(0x0800_0000);
+        let address = address.unwrap_or_else(|| dfuse::profile::default_start(&self.maps()));
         let settings = self.settings()?;
         let mut on_event = |event: &Event| reporter.event(event);
         Session::open(self.transport(), 0, settings, &mut on_event)?.leave(address)?;
@@ -339,44 +334,12 @@ impl OpenDevice {
 
     /// Session settings for this device, its quirks applied; refused for devices dfuse cannot flash.
     pub fn settings(&self) -> Result<Settings, CliError> {
-        let info = self.info();
-        let Some(entry) = &self.resolution.chosen else {
-            return Err(CliError::Device(DeviceError::Unsupported(format!(
-                "{} ({:04X}:{:04X}) matches no record of the device table",
-                info.location, info.vid, info.pid
-            ))));
-        };
-        if entry.record.flavour == Flavour::Dfu {
-            return Err(CliError::Device(DeviceError::Unsupported(format!(
-                "{} is a plain DFU 1.1 device ({:?}, {}): dfuse flashes DfuSe devices only; use dfu-util for it",
-                info.location, entry.record.name, entry.source
-            ))));
-        }
-        Ok(entry.record.quirks.apply(Settings::default()))
+        Ok(dfuse::profile::settings(self.info(), &self.resolution)?)
     }
 
-    /// The alternate settings' memory maps (an alternate setting without one is skipped), with
-    /// the device record's layout override and real flash size applied to alternate setting 0.
+    /// The alternate settings' memory maps, the device record's quirks applied.
     pub fn maps(&self) -> Vec<(u8, MemoryMap)> {
-        let quirks = self.resolution.chosen.as_ref().map(|e| &e.record.quirks);
-        self.info()
-            .alt_settings
-            .iter()
-            .filter_map(|a| {
-                let text = match quirks.and_then(|q| q.layout.as_deref()) {
-                    Some(layout) if a.alt == 0 => layout,
-                    _ => a.name.as_str(),
-                };
-                let mut map = memory_map::parse(text).ok()?.map;
-                if a.alt == 0
-                    && quirks.is_some_and(|q| q.flash_size_from_serial)
-                    && let Some(size) = self.info().serial.as_deref().and_then(gd32_flash_size)
-                {
-                    truncate(&mut map, size);
-                }
-                Some((a.alt, map))
-            })
-            .collect()
+        dfuse::profile::memory_maps(self.info(), &self.resolution)
     }
 
     /// Resolves `--alt`: a number, or a region name (without padding) that only one setting has.
@@ -422,20 +385,6 @@ impl OpenDevice {
         }
         Ok(())
     }
-}
-
-/// Cuts a memory map down to its first `size` bytes (a part smaller than its string claims).
-fn truncate(map: &mut MemoryMap, size: u32) {
-    let Some(start) = map.segments.first().map(|s| u64::from(s.address)) else {
-        return;
-    };
-    let end = start + u64::from(size);
-    map.segments.retain(|s| u64::from(s.address) < end);
-    for segment in &mut map.segments {
-        let room = (end - u64::from(segment.address)) / u64::from(segment.sector_size);
-        segment.sector_count = segment.sector_count.min(room as u32);
-    }
-    map.segments.retain(|s| s.sector_count > 0);
 }
 
 /// Parses `0483:df11` (hexadecimal, as lsusb prints it).

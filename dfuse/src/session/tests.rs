@@ -408,3 +408,60 @@ fn a_poll_floor_and_a_transfer_size_override_are_honoured() {
         "every wait lasted at least the floor"
     );
 }
+
+#[test]
+fn a_cancelled_flash_stops_between_sectors_and_leaves_the_device_idle() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    let image = Image::from_pieces([(0x0800_0000, vec![0x5A; 64 * 1024])]).unwrap();
+    let plan = plan(&image, &flash_map(&sim), &PlanOptions::default()).unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut on_event = |e: &Event| {
+        if let Event::Progress { done } = e
+            && *done >= 4096
+            && *done < 64 * 1024
+        {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let result = Session::open(&mut sim, 0, Settings::default(), &mut on_event)
+        .unwrap()
+        .cancel_on(&cancel)
+        .download(&plan);
+    assert_eq!(result, Err(DeviceError::Cancelled { phase: "erase" }));
+    let erases = sim
+        .log()
+        .iter()
+        .filter(|e| matches!(e.command, Some(Command::Erase(_))))
+        .count();
+    assert!(
+        erases < plan.erase.len(),
+        "{erases} of {} sectors erased",
+        plan.erase.len()
+    );
+    let last = sim.log().iter().rev().find(|e| e.reply.is_some()).unwrap();
+    assert_eq!(last.reply.unwrap().state, State::DfuIdle);
+}
+
+#[test]
+fn a_cancelled_read_stops_after_the_block_under_way() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut on_event = |e: &Event| {
+        if matches!(e, Event::Progress { done } if *done >= 2048) {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let mut session = Session::open(&mut sim, 0, Settings::default(), &mut on_event)
+        .unwrap()
+        .cancel_on(&cancel);
+    let result = session.upload(0x0800_0000, 64 * 1024, Phase::Read);
+    assert_eq!(result, Err(DeviceError::Cancelled { phase: "read" }));
+    let uploads = sim
+        .log()
+        .iter()
+        .filter(|e| e.request == Request::Upload)
+        .count();
+    assert_eq!(uploads, 1, "one 2048-byte block, then the cancel");
+    let last = sim.log().iter().rev().find(|e| e.reply.is_some()).unwrap();
+    assert_eq!(last.reply.unwrap().state, State::DfuIdle);
+}
