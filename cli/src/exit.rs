@@ -71,7 +71,7 @@ impl CliError {
             | CliError::Refused { .. }
             | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
-            CliError::Device(dfuse::DeviceError::Plan(_)) => 3,
+            CliError::Device(dfuse::DeviceError::Plan(_) | dfuse::DeviceError::Target(_)) => 3,
             CliError::Device(_) | CliError::NoDevice(_) | CliError::Ambiguous(_) => 5,
         })
     }

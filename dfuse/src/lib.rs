@@ -4,6 +4,7 @@
 //! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`).
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
 //! - [`matching`]: which protocol and quirks a device gets (the device table).
+//! - [`flash`]: firmware files planned onto alternate settings, written and verified.
 //! - [`plan`]: what a flash will erase and write, validated before anything moves.
 //! - [`profile`]: what a device's matched record means for its settings and memory maps.
 //! - [`select`]: choosing one device by location, serial and VID:PID.
@@ -15,6 +16,7 @@
 //! Firmware files live in the `dfu-file` crate.
 
 mod error;
+pub mod flash;
 pub mod matching;
 pub mod memory_map;
 pub mod plan;

@@ -1,9 +1,11 @@
 //! `dfuse flash`: write a firmware file to a device, verify it, optionally start it.
 
 use clap::Args;
-use dfu_file::{Firmware, Format};
-use dfuse::plan::{FlashPlan, PlanOptions, plan};
-use dfuse::session::{Session, Written};
+use std::sync::atomic::AtomicBool;
+
+use dfu_file::Firmware;
+use dfuse::flash::{Flashed, TargetPlan, foreign_ids, plan_firmware, write_target};
+use dfuse::plan::PlanOptions;
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
@@ -73,36 +75,44 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
     check_ids(args, firmware, device)?;
     let plans = plan_targets(args, firmware, device)?;
     let name = device.info().location.clone();
+    let never = AtomicBool::new(false);
     let mut results = Vec::new();
-    for ((alt, region, plan), target) in plans.iter().zip(&firmware.targets) {
+    for target in &plans {
         let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
         let settings = device.settings()?;
-        let mut session = Session::open(device.transport(), *alt, settings, &mut on_event)?;
-        let reset = session.download(plan)? == Written::DeviceReset;
-        let verified = !args.no_verify && !reset;
-        if verified {
-            session.verify(plan)?;
-        }
-        if reset {
+        let flashed = write_target(
+            device.transport(),
+            settings,
+            target,
+            !args.no_verify,
+            &never,
+            &mut on_event,
+        )?;
+        if flashed == Flashed::DeviceReset {
             reporter.message("The device reset after the write (option bytes take effect that way): not verified.");
         }
-        let data = target.image.len();
+        let TargetPlan {
+            alt,
+            region,
+            bytes,
+            plan,
+        } = target;
         results.push(
-            json!({"alt": alt, "region": region, "bytes": data, "written": plan.write_len(),
-                            "erased_sectors": plan.erase.len(), "verified": !args.no_verify}),
+            json!({"alt": alt, "region": region, "bytes": bytes, "written": plan.write_len(),
+                            "erased_sectors": plan.erase.len(), "verified": flashed == Flashed::Verified}),
         );
         reporter.message(&format!(
-            "Flashed {data} bytes ({} written with padding) to {name} alt {alt} ({region:?}), {}, {}.",
+            "Flashed {bytes} bytes ({} written with padding) to {name} alt {alt} ({region:?}), {}, {}.",
             plan.write_len(),
             if plan.mass_erase {
                 "after a mass erase".to_string()
             } else {
                 format!("{} erased", count(plan.erase.len(), "sector"))
             },
-            if args.no_verify {
-                "not verified"
-            } else {
+            if flashed == Flashed::Verified {
                 "verified"
+            } else {
+                "not verified"
             },
         ));
     }
@@ -114,57 +124,36 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
     Ok(())
 }
 
-/// Refuses a .dfu whose suffix names another device (0xFFFF matches any).
-fn check_ids(
-    args: &FlashArgs,
-    firmware: &Firmware,
-    device: &mut OpenDevice,
-) -> Result<(), CliError> {
-    let (Some(suffix), false) = (firmware.suffix, args.ignore_ids) else {
-        return Ok(());
-    };
-    let info = device.info();
-    let matches = |wanted: u16, actual: u16| wanted == 0xFFFF || wanted == actual;
-    if matches(suffix.ids.vid, info.vid) && matches(suffix.ids.pid, info.pid) {
-        return Ok(());
+/// Refuses a .dfu whose suffix names another device, unless --ignore-ids.
+fn check_ids(args: &FlashArgs, firmware: &Firmware, device: &OpenDevice) -> Result<(), CliError> {
+    match foreign_ids(firmware, device.info()) {
+        Some(reason) if !args.ignore_ids => Err(CliError::Refused {
+            path: args.input.file.clone(),
+            reason: format!("{reason}; pass --ignore-ids to flash it anyway"),
+        }),
+        _ => Ok(()),
     }
-    Err(CliError::Refused {
-        path: args.input.file.clone(),
-        reason: format!(
-            "the file is for device {:04X}:{:04X} (its DFU suffix), but this device is {:04X}:{:04X}; pass --ignore-ids to flash it anyway",
-            suffix.ids.vid, suffix.ids.pid, info.vid, info.pid
-        ),
-    })
 }
 
-/// Plans every target before anything is erased: (alt, region name, plan).
+/// Plans every target before anything is erased.
 fn plan_targets(
     args: &FlashArgs,
     firmware: &Firmware,
     device: &OpenDevice,
-) -> Result<Vec<(u8, String, FlashPlan)>, CliError> {
+) -> Result<Vec<TargetPlan>, CliError> {
     let options = PlanOptions {
         force: args.force,
         mass_erase: args.mass_erase,
         ..PlanOptions::default()
     };
-    let several = firmware.targets.len() > 1;
-    if several && args.alt.is_some() {
+    if firmware.targets.len() > 1 && args.alt.is_some() {
         return Err(CliError::Usage(
             "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
         ));
     }
-    let mut plans = Vec::new();
-    for target in &firmware.targets {
-        let alt_text = match (firmware.format, &args.alt) {
-            (_, Some(alt)) => alt.clone(),
-            (Format::Dfuse, None) => target.alt.to_string(),
-            (_, None) => "0".to_string(),
-        };
-        let (alt, map) = device.resolve_alt(Some(&alt_text))?;
-        let plan =
-            plan(&target.image, &map, &options).map_err(|error| CliError::Device(error.into()))?;
-        plans.push((alt, map.name.clone(), plan));
-    }
-    Ok(plans)
+    let alt = match &args.alt {
+        Some(alt) => Some(device.resolve_alt(Some(alt))?.0),
+        None => None,
+    };
+    Ok(plan_firmware(firmware, &device.maps(), alt, &options)?)
 }

@@ -82,6 +82,7 @@ pub struct LogEntry {
 pub struct SimTransport {
     device: Device,
     info: DeviceInfo,
+    real_time: bool,
 }
 
 impl SimTransport {
@@ -90,7 +91,13 @@ impl SimTransport {
         SimTransport {
             device: Device::new(chip),
             info: info(chip),
+            real_time: false,
         }
+    }
+
+    /// Makes waits take real time as well as virtual time, so a person watching sees the chip's pace.
+    pub fn set_real_time(&mut self, real_time: bool) {
+        self.real_time = real_time;
     }
 
     /// The simulated chip with this id (`stm32f407`, ...).
@@ -260,6 +267,9 @@ impl Transport for SimTransport {
 
     fn sleep(&mut self, duration: Duration) {
         self.device.now = self.device.now.saturating_add(duration);
+        if self.real_time {
+            std::thread::sleep(duration);
+        }
     }
 
     fn now(&self) -> Duration {
