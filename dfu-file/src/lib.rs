@@ -16,6 +16,7 @@
 //! checked against the bytes actually there.
 
 pub mod dfuse;
+pub mod dump;
 pub mod elf;
 mod error;
 mod firmware;

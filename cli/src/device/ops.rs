@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use dfu_file::{DeviceIds, Image, Target};
+use dfu_file::{DeviceIds, Image};
 use dfuse::DeviceError;
 use dfuse::plan::Sector;
 use dfuse::session::{Event, Phase, Session};
@@ -52,13 +52,15 @@ pub struct ReadArgs {
 }
 
 pub fn read(args: ReadArgs) -> Result<(), CliError> {
-    let format = extension(&args.output).map(str::to_ascii_lowercase);
-    if !matches!(format.as_deref(), Some("bin" | "hex" | "ihex" | "dfu")) {
-        return Err(CliError::Usage(format!(
+    let unknown_format = || {
+        CliError::Usage(format!(
             "cannot tell the format of {}: name it .bin, .hex or .dfu",
             args.output.display()
-        )));
-    }
+        ))
+    };
+    let format = extension(&args.output)
+        .filter(|e| dfu_file::dump::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        .ok_or_else(unknown_format)?;
     with_device(&args.device, |device| {
         let (alt, _) = device.resolve_alt(args.alt.as_deref())?;
         let mut reporter = Reporter::new(args.report);
@@ -83,22 +85,17 @@ pub fn read(args: ReadArgs) -> Result<(), CliError> {
                 error,
             })?;
         let info = device.info();
-        let bytes = match format.as_deref() {
-            Some("dfu") => {
-                let ids = DeviceIds {
-                    vid: info.vid,
-                    pid: info.pid,
-                    bcd_device: info.bcd_device,
-                };
-                dfu_file::dfuse::write(&[Target::from_image(alt, None, image)], ids)
-            }
-            Some("bin") => dfu_file::raw::write(&image, 0),
-            _ => dfu_file::ihex::write(&image, None).map(String::into_bytes),
-        }
-        .map_err(|error| CliError::BadInput {
-            path: args.output.clone(),
-            error,
-        })?;
+        let ids = DeviceIds {
+            vid: info.vid,
+            pid: info.pid,
+            bcd_device: info.bcd_device,
+        };
+        let bytes = dfu_file::dump::encode(format, alt, image, ids)
+            .ok_or_else(unknown_format)?
+            .map_err(|error| CliError::BadInput {
+                path: args.output.clone(),
+                error,
+            })?;
         write_atomically(&args.output, &bytes)?;
         reporter.message(&format!(
             "Read {} bytes from {:#010X} into {}.",
