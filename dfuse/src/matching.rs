@@ -326,6 +326,17 @@ impl DeviceTable {
     }
 }
 
+/// Where the user's device table lives when it exists: `$XDG_CONFIG_HOME/dfuse/devices.toml`,
+/// else `~/.config/dfuse/devices.toml`, else (Windows) `%APPDATA%\dfuse\devices.toml`.
+pub fn user_table_path() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
+        .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
+        .map(|config| config.join("dfuse").join("devices.toml"))
+        .filter(|path| path.exists())
+}
+
 /// The flash size the GD32VF103's serial number states: its third character is
 /// the STM32-style density letter (4 = 16 KiB, 6 = 32, 8 = 64, B = 128).
 pub fn gd32_flash_size(serial: &str) -> Option<u32> {

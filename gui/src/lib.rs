@@ -1,4 +1,17 @@
-//! The `dfuse-gui` desktop application (eframe / egui).
+//! dfuse-gui: a window for flashing DfuSe devices, built on the `dfuse` library.
 //!
-//! Empty on purpose until the GUI work lands; it will only render what the
-//! `dfuse` library reports.
+//! The window never waits for a device: jobs run on a worker thread ([`job`])
+//! and report back through a channel; USB boards are followed by polling
+//! ([`devices`]). Simulated boards (`--sim <chip>`) make every part of it
+//! usable and testable without hardware.
+
+pub mod app;
+pub mod devices;
+pub mod file;
+pub mod job;
+pub mod log;
+pub mod memory_view;
+mod view;
+pub mod words;
+
+pub use app::{App, Options};

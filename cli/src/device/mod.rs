@@ -139,11 +139,7 @@ impl DeviceArgs {
 
     /// The device table: the user's (from --device-db or the default place) before the built-in one.
     pub fn table(&self) -> Result<DeviceTable, CliError> {
-        let default = std::env::var_os("XDG_CONFIG_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
-            .map(|config| config.join("dfuse/devices.toml"))
-            .filter(|path| path.exists());
+        let default = dfuse::matching::user_table_path();
         let user = match self.device_db.clone().or(default) {
             Some(path) => Some((read_to_string(&path)?, path)),
             None => None,

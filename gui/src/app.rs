@@ -1,0 +1,507 @@
+//! The application state: boards, the loaded file, its plan, the job under way, the log.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::Instant;
+
+use eframe::egui;
+
+use dfuse::DeviceError;
+use dfuse::flash::{TargetPlan, foreign_ids, plan_firmware};
+use dfuse::matching::DeviceTable;
+use dfuse::plan::{PlanError, PlanOptions};
+use dfuse::session::{Event, Phase};
+
+use crate::devices::{Board, DeviceList, Update};
+use crate::file::LoadedFile;
+use crate::job::{Action, Job, Report};
+use crate::log::{Level, Log};
+use crate::words::{Plain, explain};
+
+/// How the GUI starts.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Simulated boards to show (`stm32f407`, ...).
+    pub sims: Vec<String>,
+    /// Follow USB boards too.
+    pub usb: bool,
+    /// Simulated boards take real time (for people), not only virtual time (for tests).
+    pub real_time: bool,
+    /// A firmware file to open at start.
+    pub file: Option<PathBuf>,
+    /// The user's device table (TOML text and its path), consulted before the built-in one.
+    pub device_table: Option<(String, PathBuf)>,
+}
+
+/// A phase under way.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Which.
+    pub phase: Phase,
+    /// Bytes in all.
+    pub total: u64,
+    /// Bytes done.
+    pub done: u64,
+    /// When it began.
+    pub started: Instant,
+}
+
+/// Why the loaded file cannot be flashed to the selected board.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    /// Why, in words.
+    pub reason: String,
+    /// The addresses refused, to mark on the map.
+    pub range: Option<(u64, u64)>,
+}
+
+/// Something that asks "are you sure?" first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirm {
+    /// Read-unprotect: the chip erases itself.
+    Unprotect,
+    /// Mass erase.
+    EraseAll,
+}
+
+/// What an open or save dialog is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogPurpose {
+    /// Open a firmware file.
+    Open,
+    /// Choose where a read goes.
+    SaveRead,
+}
+
+/// The whole window's state.
+pub struct App {
+    /// The boards.
+    pub devices: DeviceList,
+    /// The location of the selected board.
+    pub selected: Option<String>,
+    /// The opened file.
+    pub file: Option<LoadedFile>,
+    /// Why the last file could not be opened.
+    pub file_error: Option<String>,
+    /// The alternate setting chosen for files without targets of their own.
+    pub alt: u8,
+    /// Read back and compare after writing.
+    pub verify: bool,
+    /// Start the firmware after flashing.
+    pub leave_after: bool,
+    /// Erase everything instead of the touched sectors.
+    pub mass_erase: bool,
+    /// Flash a .dfu whose suffix names another device.
+    pub ignore_ids: bool,
+    /// The plan for the selected board and file, or why there is none.
+    pub plan: Option<Result<Vec<TargetPlan>, Refusal>>,
+    /// The job under way.
+    pub job: Option<Job>,
+    /// Progress of the job's current phase.
+    pub progress: Option<Progress>,
+    /// The last job's outcome.
+    pub outcome: Option<Result<String, Plain>>,
+    /// The log.
+    pub log: Log,
+    /// A question waiting for an answer.
+    pub confirm: Option<Confirm>,
+    dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
+    plan_key: Option<PlanKey>,
+    /// Frames drawn so far.
+    pub frames: u64,
+}
+
+/// What the plan depends on: when it changes, the plan is made again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PlanKey {
+    board: String,
+    file: PathBuf,
+    address: String,
+    alt: u8,
+    mass_erase: bool,
+    ignore_ids: bool,
+}
+
+impl App {
+    /// An application showing `options.sims`, and USB boards when `options.usb` (`ctx` is woken on changes).
+    pub fn new(options: &Options, ctx: Option<egui::Context>) -> App {
+        let mut log = Log::default();
+        let table = match DeviceTable::load(
+            options
+                .device_table
+                .as_ref()
+                .map(|(text, path)| (text.as_str(), path.clone())),
+        ) {
+            Ok(table) => table,
+            Err(error) => {
+                log.add(
+                    Level::Error,
+                    format!("Your device table is not used: {error}"),
+                );
+                DeviceTable::load(None).unwrap_or_default()
+            }
+        };
+        let mut sims = Vec::new();
+        for chip in &options.sims {
+            match Board::simulated(chip, &table, options.real_time) {
+                Some(board) => sims.push(board),
+                None => log.add(
+                    Level::Error,
+                    format!(
+                        "There is no simulated chip {chip:?}; choose one of: {}",
+                        dfuse::sim::CHIPS
+                            .iter()
+                            .map(|c| c.id)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            }
+        }
+        for board in &sims {
+            log.add(
+                Level::Info,
+                format!(
+                    "Simulated board {} ({}).",
+                    board.info.location,
+                    board.title()
+                ),
+            );
+            log.add(Level::Info, board.decision());
+        }
+        let wake = move || {
+            if let Some(ctx) = &ctx {
+                ctx.request_repaint();
+            }
+        };
+        let mut app = App {
+            devices: DeviceList::new(sims, table, options.usb, wake),
+            selected: None,
+            file: None,
+            file_error: None,
+            alt: 0,
+            verify: true,
+            leave_after: false,
+            mass_erase: false,
+            ignore_ids: false,
+            plan: None,
+            job: None,
+            progress: None,
+            outcome: None,
+            log,
+            confirm: None,
+            dialog: None,
+            plan_key: None,
+            frames: 0,
+        };
+        if let Some(path) = &options.file {
+            app.open_file(path);
+        }
+        app
+    }
+
+    /// The selected board.
+    pub fn board(&self) -> Option<&Board> {
+        let location = self.selected.as_deref()?;
+        self.devices
+            .boards
+            .iter()
+            .find(|b| b.info.location == location)
+    }
+
+    /// Selects the board at `location`.
+    pub fn select(&mut self, location: &str) {
+        if self.selected.as_deref() == Some(location) {
+            return;
+        }
+        self.selected = Some(location.to_owned());
+        if let Some(board) = self.board() {
+            let line = format!(
+                "Selected {} ({}): {}",
+                location,
+                board.title(),
+                board.decision()
+            );
+            self.log.add(Level::Info, line);
+        }
+    }
+
+    /// Opens a firmware file.
+    pub fn open_file(&mut self, path: &Path) {
+        let start = self
+            .board()
+            .map_or(0x0800_0000, |b| dfuse::profile::default_start(&b.maps));
+        match LoadedFile::open(path, start) {
+            Ok(file) => {
+                self.log.add(
+                    Level::Info,
+                    format!("Opened {} ({}).", path.display(), file.format.description()),
+                );
+                if let Ok(firmware) = &file.firmware {
+                    for warning in &firmware.warnings {
+                        self.log
+                            .add(Level::Warn, format!("{}: {warning}", file.name()));
+                    }
+                }
+                self.file = Some(file);
+                self.file_error = None;
+            }
+            Err(error) => {
+                self.log.add(Level::Error, error.clone());
+                self.file_error = Some(error);
+            }
+        }
+    }
+
+    /// True while a job runs.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Makes the plan again when the board, the file or an option changed.
+    pub fn refresh_plan(&mut self) {
+        let (Some(board), Some(file)) = (self.board(), &self.file) else {
+            self.plan = None;
+            self.plan_key = None;
+            return;
+        };
+        let key = PlanKey {
+            board: board.info.location.clone(),
+            file: file.path.clone(),
+            address: file.address.clone(),
+            alt: self.alt,
+            mass_erase: self.mass_erase,
+            ignore_ids: self.ignore_ids,
+        };
+        if self.plan_key.as_ref() == Some(&key) {
+            return;
+        }
+        let Ok(firmware) = &file.firmware else {
+            self.plan = None;
+            self.plan_key = Some(key);
+            return;
+        };
+        let options = PlanOptions {
+            mass_erase: self.mass_erase,
+            ..PlanOptions::default()
+        };
+        let alt = (firmware.format != dfu_file::Format::Dfuse).then_some(self.alt);
+        let plan = match foreign_ids(firmware, &board.info) {
+            Some(reason) if !self.ignore_ids => Err(Refusal {
+                reason: format!(
+                    "{reason}. Tick \"Ignore the file's device IDs\" to flash it anyway."
+                ),
+                range: None,
+            }),
+            _ => {
+                plan_firmware(firmware, &board.maps, alt, &options).map_err(|error| refusal(&error))
+            }
+        };
+        if let Err(refused) = &plan {
+            self.log.add(
+                Level::Warn,
+                format!(
+                    "{} cannot be flashed to {}: {}",
+                    file.name(),
+                    key.board,
+                    refused.reason
+                ),
+            );
+        }
+        self.plan = Some(plan);
+        self.plan_key = Some(key);
+    }
+
+    /// Starts `action` on the selected board.
+    pub fn start(&mut self, action: Action, ctx: &egui::Context) {
+        let Some(board) = self.board() else {
+            return;
+        };
+        let settings = match dfuse::profile::settings(&board.info, &board.resolution) {
+            Ok(settings) => settings,
+            Err(error) => {
+                self.fail(&crate::job::JobError::Device(error));
+                return;
+            }
+        };
+        let line = format!("{} on {} started.", action.name(), board.info.location);
+        let ctx = ctx.clone();
+        self.job = Some(Job::start(board, settings, action, move || {
+            ctx.request_repaint()
+        }));
+        self.log.add(Level::Info, line);
+        self.outcome = None;
+        self.progress = None;
+    }
+
+    fn fail(&mut self, error: &crate::job::JobError) {
+        let driver = self.board().and_then(|b| b.driver.clone());
+        let plain = explain(error, driver.as_deref());
+        let crate::job::JobError::Device(detail) = error else {
+            self.log
+                .add(Level::Error, format!("{} {}", plain.what, plain.next));
+            self.outcome = Some(Err(plain));
+            return;
+        };
+        self.log.add(
+            Level::Error,
+            format!("{} {} ({detail})", plain.what, plain.next),
+        );
+        self.outcome = Some(Err(plain));
+    }
+
+    /// Takes in the job's reports and the device list's changes.
+    pub fn poll(&mut self) {
+        for update in self.devices.update() {
+            match update {
+                Update::Arrived(index) => {
+                    let board = &self.devices.boards[index];
+                    let line = format!(
+                        "Board arrived: {} {:04X}:{:04X} {}",
+                        board.info.location,
+                        board.info.vid,
+                        board.info.pid,
+                        board.title()
+                    );
+                    let decision = board.decision();
+                    let problem = board.problem.clone();
+                    self.log.add(Level::Info, line);
+                    self.log.add(Level::Info, decision);
+                    if let Some(problem) = problem {
+                        self.log.add(
+                            Level::Warn,
+                            format!("Its alternate settings could not be read: {problem}"),
+                        );
+                    }
+                }
+                Update::Left(location) => {
+                    self.log.add(Level::Info, format!("Board left: {location}"));
+                }
+            }
+        }
+        if self.selected.is_none()
+            && let Some(first) = self.devices.boards.first()
+        {
+            let location = first.info.location.clone();
+            self.select(&location);
+        }
+        let Some(job) = &self.job else {
+            return;
+        };
+        let mut finished = None;
+        while let Ok(report) = job.reports.try_recv() {
+            match report {
+                Report::Event(Event::Begin { phase, total }) => {
+                    self.log
+                        .add(Level::Debug, format!("{} of {total} bytes", phase.name()));
+                    self.progress = Some(Progress {
+                        phase,
+                        total,
+                        done: 0,
+                        started: Instant::now(),
+                    });
+                }
+                Report::Event(Event::Progress { done }) => {
+                    if let Some(progress) = &mut self.progress {
+                        progress.done = done;
+                    }
+                }
+                Report::Event(_) => {}
+                Report::Note(text) => self.log.add(Level::Info, text),
+                Report::Finished(result) => finished = Some(result),
+            }
+        }
+        if let Some(result) = finished {
+            self.job = None;
+            match result {
+                Ok(summary) => {
+                    self.log.add(Level::Info, summary.clone());
+                    self.outcome = Some(Ok(summary));
+                }
+                Err(error) => self.fail(&error),
+            }
+        }
+    }
+
+    /// Opens a native file dialog on its own thread, so the window keeps drawing.
+    pub fn ask_for_file(&mut self, purpose: DialogPurpose) {
+        let (send, receive) = channel();
+        std::thread::spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let chosen = match purpose {
+                DialogPurpose::Open => dialog
+                    .add_filter("Firmware", &crate::file::EXTENSIONS)
+                    .add_filter("All files", &["*"])
+                    .pick_file(),
+                DialogPurpose::SaveRead => dialog
+                    .add_filter("Raw binary", &["bin"])
+                    .add_filter("Intel HEX", &["hex"])
+                    .add_filter("DfuSe file", &["dfu"])
+                    .set_file_name("read.bin")
+                    .save_file(),
+            };
+            let _ = send.send(chosen);
+        });
+        self.dialog = Some((purpose, receive));
+    }
+
+    /// Takes the dialog's answer when it has come; returns it with its purpose.
+    pub fn dialog_answer(&mut self) -> Option<(DialogPurpose, PathBuf)> {
+        let (purpose, receive) = self.dialog.as_ref()?;
+        let purpose = *purpose;
+        match receive.try_recv() {
+            Ok(answer) => {
+                self.dialog = None;
+                answer.map(|path| (purpose, path))
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => None,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.dialog = None;
+                None
+            }
+        }
+    }
+
+    /// Reads the chosen alternate setting's whole memory into `path`.
+    pub fn read_to(&mut self, path: PathBuf, ctx: &egui::Context) {
+        let Some(board) = self.board() else {
+            return;
+        };
+        let Some((alt, map)) = board
+            .maps
+            .iter()
+            .find(|(n, _)| *n == self.alt)
+            .or(board.maps.first())
+        else {
+            return;
+        };
+        let (Some(first), Some(last)) = (map.segments.first(), map.segments.last()) else {
+            return;
+        };
+        let action = Action::Read {
+            alt: *alt,
+            address: first.address,
+            length: last.end().saturating_sub(u64::from(first.address)),
+            path,
+        };
+        self.start(action, ctx);
+    }
+}
+
+/// A plan error as the window shows it, with the addresses to mark.
+fn refusal(error: &DeviceError) -> Refusal {
+    let range = match error {
+        DeviceError::Plan(
+            PlanError::OutsideMap { range, .. } | PlanError::NotWritable { range, .. },
+        ) => Some((range.start, range.end)),
+        _ => None,
+    };
+    Refusal {
+        reason: format!(
+            "{}. {}.",
+            crate::words::capitalised(&error.to_string()),
+            crate::words::capitalised(error.help())
+        ),
+        range,
+    }
+}

@@ -1,0 +1,236 @@
+//! The memory-map view: each alternate setting a bar of its sectors, what a
+//! flash will erase and write highlighted on it.
+
+use eframe::egui::{self, Color32, CornerRadius, Rect, Role, Sense, Stroke, StrokeKind, Vec2};
+
+use dfuse::memory_map::{MemoryMap, Segment};
+use dfuse::plan::FlashPlan;
+
+/// What happens to one sector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Nothing.
+    Untouched,
+    /// Erased, not written.
+    Erased,
+    /// Erased (when erasable) and written.
+    Written,
+    /// Data would land here but is refused.
+    Refused,
+}
+
+/// One sector of a map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SectorView {
+    /// First address.
+    pub address: u32,
+    /// Size in bytes.
+    pub size: u32,
+    /// The segment it belongs to (for its rights).
+    pub segment: Segment,
+    /// What the loaded file will do to it.
+    pub fate: Fate,
+}
+
+/// The sectors of `map` and what `plan` (or the refused range) does to each.
+pub fn sectors(
+    map: &MemoryMap,
+    plan: Option<&FlashPlan>,
+    refused: Option<(u64, u64)>,
+) -> Vec<SectorView> {
+    let mut views = Vec::new();
+    for segment in &map.segments {
+        for i in 0..segment.sector_count {
+            let start = u64::from(segment.address) + u64::from(i) * u64::from(segment.sector_size);
+            let end = start + u64::from(segment.sector_size);
+            let overlaps = |a: u64, b: u64| a < end && start < b;
+            let written = plan.is_some_and(|p| {
+                p.runs.iter().any(|r| {
+                    overlaps(
+                        u64::from(r.address),
+                        u64::from(r.address) + r.data.len() as u64,
+                    )
+                })
+            });
+            let erased = plan.is_some_and(|p| {
+                (p.mass_erase && segment.access.erasable)
+                    || p.erase.iter().any(|s| u64::from(s.address) == start)
+            });
+            let fate = match (
+                refused.is_some_and(|(a, b)| overlaps(a, b)),
+                written,
+                erased,
+            ) {
+                (true, _, _) => Fate::Refused,
+                (false, true, _) => Fate::Written,
+                (false, false, true) => Fate::Erased,
+                _ => Fate::Untouched,
+            };
+            let Ok(address) = u32::try_from(start) else {
+                break;
+            };
+            views.push(SectorView {
+                address,
+                size: segment.sector_size,
+                segment: *segment,
+                fate,
+            });
+        }
+    }
+    views
+}
+
+/// "16 KiB", "2 MiB", "512 B".
+pub fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
+fn rights(segment: &Segment) -> &'static str {
+    let access = segment.access;
+    match (access.readable, access.erasable, access.writable) {
+        (_, true, true) => "erasable, writable",
+        (_, false, true) => "writable, not erasable",
+        (_, true, false) => "erasable, not writable",
+        (true, false, false) => "read-only",
+        (false, false, false) => "no access",
+    }
+}
+
+fn fill(sector: &SectorView) -> Color32 {
+    match sector.fate {
+        Fate::Refused => Color32::from_rgb(0xD0, 0x30, 0x30),
+        Fate::Written => Color32::from_rgb(0x2E, 0xA0, 0x43),
+        Fate::Erased => Color32::from_rgb(0xE0, 0x90, 0x20),
+        Fate::Untouched => match rights(&sector.segment) {
+            "erasable, writable" => Color32::from_rgb(0x3A, 0x6E, 0xA5),
+            "writable, not erasable" => Color32::from_rgb(0x3A, 0x95, 0xA5),
+            "read-only" => Color32::from_gray(0x80),
+            _ => Color32::from_gray(0x50),
+        },
+    }
+}
+
+/// The label a sector has for hover text and screen readers.
+pub fn describe(index: usize, sector: &SectorView) -> String {
+    let fate = match sector.fate {
+        Fate::Untouched => "",
+        Fate::Erased => ", will be erased",
+        Fate::Written => {
+            if sector.segment.access.erasable {
+                ", will be erased and written"
+            } else {
+                ", will be written"
+            }
+        }
+        Fate::Refused => ", refused: the file has data here",
+    };
+    format!(
+        "sector {index} at {:#010X}, {}, {}{fate}",
+        sector.address,
+        size_text(u64::from(sector.size)),
+        rights(&sector.segment)
+    )
+}
+
+/// Draws `sectors` as one bar the width of the panel; small sectors get a few pixels at least.
+pub fn bar(ui: &mut egui::Ui, id: &str, sectors: &[SectorView]) {
+    let width = ui.available_width().max(100.0);
+    let height = 28.0;
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, height), Sense::hover());
+    let minimum = 3.0f32;
+    let total: f64 = sectors.iter().map(|s| f64::from(s.size)).sum();
+    let spare = (width - minimum * sectors.len() as f32).max(0.0);
+    let painter = ui.painter_at(rect);
+    let mut x = rect.left();
+    for (index, sector) in sectors.iter().enumerate() {
+        let share = if total > 0.0 {
+            (f64::from(sector.size) / total) as f32 * spare
+        } else {
+            0.0
+        };
+        let w = if spare > 0.0 {
+            minimum + share
+        } else {
+            width / sectors.len().max(1) as f32
+        };
+        let cell = Rect::from_min_size(egui::pos2(x, rect.top()), Vec2::new(w, height));
+        painter.rect_filled(cell.shrink(0.5), CornerRadius::ZERO, fill(sector));
+        let label = describe(index, sector);
+        let response = ui
+            .interact(cell, ui.scope_id().with((id, index)), Sense::hover())
+            .on_hover_text(&label);
+        response.widget_info(|| egui::WidgetInfo::labeled(Role::Image, true, &label));
+        x += w;
+    }
+    painter.rect_stroke(
+        rect,
+        CornerRadius::ZERO,
+        Stroke::new(1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+        StrokeKind::Inside,
+    );
+}
+
+/// The colour key under the bars.
+pub fn legend(ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        for (colour, text) in [
+            (Color32::from_rgb(0x3A, 0x6E, 0xA5), "flash"),
+            (
+                Color32::from_rgb(0x3A, 0x95, 0xA5),
+                "writable, not erasable",
+            ),
+            (Color32::from_gray(0x80), "read-only"),
+            (Color32::from_rgb(0xE0, 0x90, 0x20), "will be erased"),
+            (Color32::from_rgb(0x2E, 0xA0, 0x43), "will be written"),
+            (Color32::from_rgb(0xD0, 0x30, 0x30), "refused"),
+        ] {
+            let (rect, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
+            ui.painter().rect_filled(rect, CornerRadius::ZERO, colour);
+            ui.small(text);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dfu_file::Image;
+    use dfuse::plan::{PlanOptions, plan};
+
+    fn f407_flash() -> MemoryMap {
+        dfuse::memory_map::parse("@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg")
+            .unwrap()
+            .map
+    }
+
+    #[test]
+    fn the_sectors_a_plan_touches_are_marked_written_and_the_rest_untouched() {
+        let map = f407_flash();
+        let image = Image::from_pieces([(0x0800_0000, vec![1; 20 * 1024])]).unwrap();
+        let plan = plan(&image, &map, &PlanOptions::default()).unwrap();
+        let views = sectors(&map, Some(&plan), None);
+        assert_eq!(views.len(), 12);
+        let fates: Vec<Fate> = views.iter().map(|v| v.fate).collect();
+        assert_eq!(
+            &fates[..3],
+            &[Fate::Written, Fate::Written, Fate::Untouched]
+        );
+        assert!(describe(1, &views[1]).ends_with("will be erased and written"));
+        assert_eq!(
+            describe(4, &views[4]),
+            "sector 4 at 0x08010000, 64 KiB, erasable, writable"
+        );
+    }
+
+    #[test]
+    fn a_refused_range_marks_its_sectors() {
+        let map = f407_flash();
+        let views = sectors(&map, None, Some((0x080E_0000, 0x0810_0010)));
+        assert_eq!(views[11].fate, Fate::Refused);
+        assert_eq!(views[10].fate, Fate::Untouched);
+    }
+}

@@ -1,0 +1,440 @@
+//! Drawing the window: device panel, board and file, memory maps, actions, progress, log.
+
+use eframe::egui::{self, RichText};
+
+use dfuse::flash::TargetPlan;
+
+use crate::app::{App, Confirm, DialogPurpose};
+use crate::job::Action;
+use crate::memory_view::{self, size_text};
+use crate::words::Plain;
+
+impl App {
+    /// Draws one frame (and takes in what the worker and the watcher reported).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.frames += 1;
+        self.poll();
+        self.take_dropped_files(ui.ctx());
+        if let Some((purpose, path)) = self.dialog_answer() {
+            match purpose {
+                DialogPurpose::Open => self.open_file(&path),
+                DialogPurpose::SaveRead => self.read_to(path, &ui.ctx().clone()),
+            }
+        }
+        self.refresh_plan();
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar(ui));
+        egui::Panel::left("devices")
+            .default_size(260.0)
+            .show(ui, |ui| self.device_panel(ui));
+        egui::Panel::bottom("log")
+            .resizable(true)
+            .default_size(160.0)
+            .show(ui, |ui| self.log.show(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.main_panel(ui));
+        });
+        self.confirm_window(ui.ctx());
+        if self.busy() {
+            // Progress arrives from the worker, which also wakes the window; keep the speed fresh.
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(100));
+        }
+    }
+
+    fn take_dropped_files(&mut self, ctx: &egui::Context) {
+        let dropped = ctx.input(|i| i.raw.dropped_files.clone());
+        if let Some(file) = dropped.first() {
+            self.open_file(file.path());
+        }
+    }
+
+    fn toolbar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("dfuse");
+            ui.separator();
+            if ui.button("Open firmware…").clicked() {
+                self.ask_for_file(DialogPurpose::Open);
+            }
+            ui.label(RichText::new("or drop a file on the window").weak());
+        });
+    }
+
+    fn device_panel(&mut self, ui: &mut egui::Ui) {
+        ui.strong("Devices");
+        if self.devices.boards.is_empty() {
+            ui.label("No DfuSe devices. Put the board in DFU mode (BOOT0 high, then reset); it appears here by itself.");
+            return;
+        }
+        let mut chosen = None;
+        for board in &self.devices.boards {
+            let selected = self.selected.as_deref() == Some(board.info.location.as_str());
+            let text = format!(
+                "{}\n{:04X}:{:04X}  {}  {}",
+                board.title(),
+                board.info.vid,
+                board.info.pid,
+                board.info.serial.as_deref().unwrap_or("no serial"),
+                board.info.location
+            );
+            let response = ui
+                .selectable_label(selected, text)
+                .on_hover_text(board.resolution.steps.join("\n"));
+            if response.clicked() {
+                chosen = Some(board.info.location.clone());
+            }
+            if let Some(advice) = board.driver.as_deref().and_then(dfuse::usb::driver_advice) {
+                ui.colored_label(ui.visuals().warn_fg_color, advice);
+            }
+            if let Some(problem) = &board.problem {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("Cannot read its memory map: {problem}"),
+                );
+            }
+        }
+        if let Some(location) = chosen {
+            self.select(&location);
+        }
+    }
+
+    fn main_panel(&mut self, ui: &mut egui::Ui) {
+        let Some(board) = self.board().cloned() else {
+            ui.label("Select a board on the left.");
+            return;
+        };
+        ui.heading(board.title());
+        ui.label(format!(
+            "{:04X}:{:04X} rev {:04X} at {}, {}",
+            board.info.vid,
+            board.info.pid,
+            board.info.bcd_device,
+            board.info.location,
+            board.info.product.as_deref().unwrap_or("")
+        ));
+        ui.separator();
+        self.file_section(ui, &board);
+        ui.separator();
+        self.maps_section(ui, &board);
+        ui.separator();
+        self.actions(ui, &board);
+        self.progress_section(ui);
+    }
+
+    fn file_section(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+        if let Some(error) = &self.file_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let Some(file) = &mut self.file else {
+            ui.label("No firmware file yet: press Open firmware…, or drop a .hex, .s19, .elf, .bin or .dfu file here.");
+            return;
+        };
+        ui.horizontal(|ui| {
+            ui.strong(file.name());
+            ui.label(format!("({})", file.format.description()));
+        });
+        if file.needs_address() {
+            ui.horizontal(|ui| {
+                ui.label("Load address:");
+                let edit =
+                    ui.add(egui::TextEdit::singleline(&mut file.address).desired_width(110.0));
+                if edit.changed() {
+                    file.reread();
+                }
+                ui.label(RichText::new("raw data has no address of its own").weak());
+            });
+        }
+        match &file.firmware {
+            Err(error) => {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+            Ok(firmware) => {
+                for target in &firmware.targets {
+                    let name = target.name.as_deref().unwrap_or("");
+                    ui.label(format!(
+                        "Target alt {} {name}: {} in {} segment{}",
+                        target.alt,
+                        size_text(target.image.len()),
+                        target.image.segments().len(),
+                        if target.image.segments().len() == 1 {
+                            ""
+                        } else {
+                            "s"
+                        }
+                    ));
+                    for segment in target.image.segments() {
+                        let span = segment.span();
+                        ui.monospace(format!(
+                            "    {:#010X} – {:#010X}  {}",
+                            span.start,
+                            span.end,
+                            size_text(span.end - span.start)
+                        ));
+                    }
+                }
+                if firmware.format != dfu_file::Format::Dfuse && board.maps.len() > 1 {
+                    ui.horizontal(|ui| {
+                        ui.label("Memory region:");
+                        egui::ComboBox::from_id_salt("alt")
+                            .selected_text(region_name(board, self.alt))
+                            .show_ui(ui, |ui| {
+                                for (alt, _) in &board.maps {
+                                    ui.selectable_value(
+                                        &mut self.alt,
+                                        *alt,
+                                        region_name(board, *alt),
+                                    );
+                                }
+                            });
+                    });
+                }
+            }
+        }
+    }
+
+    fn maps_section(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+        ui.strong("Memory map");
+        let plans: Vec<TargetPlan> = match &self.plan {
+            Some(Ok(plans)) => plans.clone(),
+            _ => Vec::new(),
+        };
+        let refused = match &self.plan {
+            Some(Err(refusal)) => refusal.range,
+            _ => None,
+        };
+        for (alt, map) in &board.maps {
+            let plan = plans.iter().find(|p| p.alt == *alt).map(|p| &p.plan);
+            let total: u64 = map
+                .segments
+                .iter()
+                .map(|s| s.end() - u64::from(s.address))
+                .sum();
+            ui.label(format!("alt {alt}: {} ({})", map.name, size_text(total)));
+            let sectors = memory_view::sectors(map, plan, refused);
+            memory_view::bar(ui, &format!("alt {alt}"), &sectors);
+        }
+        memory_view::legend(ui);
+        match &self.plan {
+            Some(Ok(plans)) => {
+                for target in plans {
+                    let erase = if target.plan.mass_erase {
+                        "erase the whole flash".to_string()
+                    } else {
+                        let bytes: u64 = target.plan.erase.iter().map(|s| u64::from(s.size)).sum();
+                        format!(
+                            "erase {} sector{} ({})",
+                            target.plan.erase.len(),
+                            if target.plan.erase.len() == 1 {
+                                ""
+                            } else {
+                                "s"
+                            },
+                            size_text(bytes)
+                        )
+                    };
+                    ui.label(format!(
+                        "Flashing will {erase} and write {} bytes to alt {} ({}).",
+                        target.plan.write_len(),
+                        target.alt,
+                        target.region
+                    ));
+                }
+            }
+            Some(Err(refusal)) => {
+                ui.colored_label(
+                    ui.visuals().error_fg_color,
+                    format!("Cannot flash: {}", refusal.reason),
+                );
+            }
+            None => {}
+        }
+    }
+
+    fn actions(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+        let idle = !self.busy();
+        let plans = match &self.plan {
+            Some(Ok(plans)) => Some(plans.clone()),
+            _ => None,
+        };
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.verify, "Verify");
+            ui.checkbox(&mut self.leave_after, "Start the firmware after flashing");
+            ui.checkbox(&mut self.mass_erase, "Erase the whole flash first");
+            if self
+                .file
+                .as_ref()
+                .is_some_and(|f| f.firmware.as_ref().is_ok_and(|fw| fw.suffix.is_some()))
+            {
+                ui.checkbox(&mut self.ignore_ids, "Ignore the file's device IDs");
+            }
+        });
+        let start = dfuse::profile::default_start(&board.maps);
+        let ctx = ui.ctx().clone();
+        ui.horizontal_wrapped(|ui| {
+            let flash = ui.add_enabled(
+                idle && plans.is_some(),
+                egui::Button::new(RichText::new("Flash").strong()),
+            );
+            if flash.clicked()
+                && let Some(targets) = plans.clone()
+            {
+                let leave = self.leave_after.then_some(start);
+                self.start(
+                    Action::Flash {
+                        targets,
+                        verify: self.verify,
+                        leave,
+                    },
+                    &ctx,
+                );
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Read to file…"))
+                .clicked()
+            {
+                self.ask_for_file(DialogPurpose::SaveRead);
+            }
+            let sectors: Vec<_> = plans
+                .iter()
+                .flatten()
+                .filter(|p| p.alt == 0)
+                .flat_map(|p| p.plan.erase.clone())
+                .collect();
+            if ui
+                .add_enabled(
+                    idle && !sectors.is_empty(),
+                    egui::Button::new("Erase the file's sectors"),
+                )
+                .clicked()
+            {
+                self.start(Action::Erase { alt: 0, sectors }, &ctx);
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Erase all…"))
+                .clicked()
+            {
+                self.confirm = Some(Confirm::EraseAll);
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Read-unprotect…"))
+                .clicked()
+            {
+                self.confirm = Some(Confirm::Unprotect);
+            }
+            if ui
+                .add_enabled(idle, egui::Button::new("Leave DFU mode"))
+                .on_hover_text(format!("Start the firmware at {start:#010X}"))
+                .clicked()
+            {
+                self.start(Action::Leave(start), &ctx);
+            }
+        });
+    }
+
+    fn progress_section(&mut self, ui: &mut egui::Ui) {
+        if let Some(job) = &self.job {
+            ui.separator();
+            ui.horizontal(|ui| {
+                ui.label(format!("{} under way", job.action));
+                let cancel = ui.add_enabled(!job.cancelling(), egui::Button::new("Cancel"));
+                if cancel.clicked() {
+                    job.cancel();
+                }
+            });
+        }
+        if let Some(progress) = &self.progress {
+            let fraction = if progress.total == 0 {
+                1.0
+            } else {
+                progress.done as f32 / progress.total as f32
+            };
+            let seconds = progress.started.elapsed().as_secs_f64().max(0.001);
+            let speed = progress.done as f64 / seconds / 1024.0;
+            let label = format!(
+                "{} {}% ({} of {}, {speed:.1} KiB/s)",
+                phase_title(progress.phase),
+                (fraction * 100.0).round(),
+                size_text(progress.done),
+                size_text(progress.total)
+            );
+            ui.add(egui::ProgressBar::new(fraction).text(label));
+        }
+        match &self.outcome {
+            Some(Ok(summary)) => {
+                ui.colored_label(
+                    egui::Color32::from_rgb(0x2E, 0xA0, 0x43),
+                    format!("✔ {summary}"),
+                );
+            }
+            Some(Err(Plain { what, next })) => {
+                ui.colored_label(ui.visuals().error_fg_color, what);
+                ui.label(next);
+            }
+            None => {}
+        }
+    }
+
+    fn confirm_window(&mut self, ctx: &egui::Context) {
+        let Some(question) = self.confirm else {
+            return;
+        };
+        let (title, text, button) = match question {
+            Confirm::Unprotect => (
+                "Remove read protection?",
+                "Removing read protection makes the chip erase all of its flash, then reset. The firmware on it is lost.",
+                "Erase and unprotect",
+            ),
+            Confirm::EraseAll => (
+                "Erase the whole flash?",
+                "Every sector of the flash is erased. The firmware on the chip is lost.",
+                "Erase everything",
+            ),
+        };
+        let mut answer = None;
+        egui::Window::new(title)
+            .collapsible(false)
+            .resizable(false)
+            .anchor(egui::Align2::CENTER_CENTER, egui::Vec2::ZERO)
+            .show(ctx, |ui| {
+                ui.label(text);
+                ui.horizontal(|ui| {
+                    if ui.button(button).clicked() {
+                        answer = Some(true);
+                    }
+                    if ui.button("Keep it").clicked() {
+                        answer = Some(false);
+                    }
+                });
+            });
+        match answer {
+            Some(true) => {
+                self.confirm = None;
+                let action = match question {
+                    Confirm::Unprotect => Action::Unprotect,
+                    Confirm::EraseAll => Action::Erase {
+                        alt: 0,
+                        sectors: Vec::new(),
+                    },
+                };
+                self.start(action, ctx);
+            }
+            Some(false) => self.confirm = None,
+            None => {}
+        }
+    }
+}
+
+fn region_name(board: &crate::devices::Board, alt: u8) -> String {
+    board.maps.iter().find(|(n, _)| *n == alt).map_or_else(
+        || format!("alt {alt}"),
+        |(_, m)| format!("alt {alt}: {}", m.name),
+    )
+}
+
+fn phase_title(phase: dfuse::session::Phase) -> &'static str {
+    match phase {
+        dfuse::session::Phase::Erase => "Erasing",
+        dfuse::session::Phase::Write => "Writing",
+        dfuse::session::Phase::Verify => "Verifying",
+        dfuse::session::Phase::Read => "Reading",
+    }
+}
