@@ -490,18 +490,29 @@ impl App {
 
 /// A plan error as the window shows it, with the addresses to mark.
 fn refusal(error: &DeviceError) -> Refusal {
-    let range = match error {
-        DeviceError::Plan(
-            PlanError::OutsideMap { range, .. } | PlanError::NotWritable { range, .. },
-        ) => Some((range.start, range.end)),
-        _ => None,
+    let (range, next) = match error {
+        DeviceError::Plan(PlanError::OutsideMap { range, .. }) => (
+            Some((range.start, range.end)),
+            "Check the load address and the memory region: the bars above show the memory the board has.",
+        ),
+        DeviceError::Plan(PlanError::NotWritable { range, .. }) => (
+            Some((range.start, range.end)),
+            "That memory is protected (a bootloader or option bytes live there): build the firmware for the application area.",
+        ),
+        DeviceError::Plan(PlanError::TooLarge { .. }) => (
+            None,
+            "This firmware is for a larger chip, or for another memory region.",
+        ),
+        DeviceError::Plan(PlanError::Empty) => {
+            (None, "Check that the file is the firmware you meant.")
+        }
+        _ => (
+            None,
+            "Choose another memory region, or check that the file is for this board.",
+        ),
     };
     Refusal {
-        reason: format!(
-            "{}. {}.",
-            crate::words::capitalised(&error.to_string()),
-            crate::words::capitalised(error.help())
-        ),
+        reason: format!("{}. {next}", crate::words::capitalised(&error.to_string())),
         range,
     }
 }

@@ -80,7 +80,7 @@ impl Log {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.strong("Log");
-            egui::ComboBox::from_id_salt("log level")
+            egui::ComboBox::from_label("shown")
                 .selected_text(format!("{} and above", self.shown.name()))
                 .show_ui(ui, |ui| {
                     for level in [Level::Debug, Level::Info, Level::Warn, Level::Error] {

@@ -149,9 +149,13 @@ impl App {
             }
             Ok(firmware) => {
                 for target in &firmware.targets {
-                    let name = target.name.as_deref().unwrap_or("");
+                    let name = target
+                        .name
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default();
                     ui.label(format!(
-                        "Target alt {} {name}: {} in {} segment{}",
+                        "Target alt {}{name}: {} in {} segment{}",
                         target.alt,
                         size_text(target.image.len()),
                         target.image.segments().len(),
@@ -173,8 +177,7 @@ impl App {
                 }
                 if firmware.format != dfu_file::Format::Dfuse && board.maps.len() > 1 {
                     ui.horizontal(|ui| {
-                        ui.label("Memory region:");
-                        egui::ComboBox::from_id_salt("alt")
+                        egui::ComboBox::from_label("memory region to flash")
                             .selected_text(region_name(board, self.alt))
                             .show_ui(ui, |ui| {
                                 for (alt, _) in &board.maps {
@@ -362,7 +365,7 @@ impl App {
             Some(Ok(summary)) => {
                 ui.colored_label(
                     egui::Color32::from_rgb(0x2E, 0xA0, 0x43),
-                    format!("✔ {summary}"),
+                    format!("Done: {summary}"),
                 );
             }
             Some(Err(Plain { what, next })) => {

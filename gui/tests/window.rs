@@ -1,0 +1,262 @@
+//! The window driven through its accessibility tree (egui_kittest) against simulated boards.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dfu_file::Image;
+use dfuse::protocol::Status;
+use dfuse::session::{Phase, Session, Settings};
+use dfuse::sim::Fault;
+use dfuse_gui::devices::Backend;
+use dfuse_gui::{App, Options};
+use eframe::egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable, by};
+
+/// A file dropped on the window.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl eframe::egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../assets/examples")
+        .join(name)
+}
+
+fn window(chips: &[&str], real_time: bool) -> Harness<'static, App> {
+    let options = Options {
+        sims: chips.iter().map(|c| c.to_string()).collect(),
+        usb: false,
+        real_time,
+        ..Options::default()
+    };
+    let app = App::new(&options, None);
+    let mut harness = Harness::builder()
+        .with_size((1100.0, 900.0))
+        .build_ui_state(|ui, app: &mut App| app.show(ui), app);
+    harness.run_steps(2);
+    harness
+}
+
+fn drop_file(harness: &mut Harness<'static, App>, path: PathBuf) {
+    harness
+        .input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path)));
+    harness.run_steps(3);
+}
+
+/// Steps frames until the job ends (bounded), then lets the window settle.
+fn wait_for_job(harness: &mut Harness<'static, App>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while harness.state().busy() {
+        assert!(Instant::now() < deadline, "the job did not end within 60 s");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    harness.run_steps(3);
+}
+
+/// The text of the one label (outside the log) that starts with `prefix`.
+fn shown(harness: &Harness<'static, App>, prefix: &str) -> String {
+    let node = harness.get(
+        by().role(Role::Label)
+            .predicate(|n| n.value().is_some_and(|v| v.starts_with(prefix))),
+    );
+    node.accesskit_node().value().unwrap_or_default()
+}
+
+fn sim(
+    harness: &Harness<'static, App>,
+    location: &str,
+) -> Arc<std::sync::Mutex<dfuse::sim::SimTransport>> {
+    let board = harness
+        .state()
+        .devices
+        .boards
+        .iter()
+        .find(|b| b.info.location == location)
+        .expect("the simulated board is listed");
+    match &board.backend {
+        Backend::Sim(sim) => Arc::clone(sim),
+        Backend::Usb(_) => panic!("{location} is not simulated"),
+    }
+}
+
+#[test]
+fn select_a_board_load_the_example_see_the_sectors_flash_and_verify() {
+    let mut harness = window(&["stm32f072", "stm32f407"], false);
+    harness
+        .get(by().role(Role::Button).label_contains("sim:stm32f407"))
+        .click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().selected.as_deref(), Some("sim:stm32f407"));
+    harness.get_by_label_contains("0483:DF11 rev 2200 at sim:stm32f407");
+
+    drop_file(&mut harness, example("blinky-f407.hex"));
+    harness.get_by_label(
+        "Flashing will erase 2 sectors (32 KiB) and write 256 bytes to alt 0 (Internal Flash).",
+    );
+    harness.get_by_label(
+        "sector 0 at 0x08000000, 16 KiB, erasable, writable, will be erased and written",
+    );
+    harness.get_by_label(
+        "sector 1 at 0x08004000, 16 KiB, erasable, writable, will be erased and written",
+    );
+    harness.get_by_label("sector 2 at 0x08008000, 16 KiB, erasable, writable");
+    let flash = harness.get_by_label("Flash");
+    assert!(!flash.accesskit_node().is_disabled());
+    flash.click();
+    harness.step();
+    assert!(harness.state().busy(), "the flash runs on the worker");
+    wait_for_job(&mut harness);
+
+    harness.get_by_label_contains("Verifying 100% (256 B of 256 B");
+    harness.get_by_label("Done: Flashed 212 bytes to alt 0 (Internal Flash), verified.");
+    let expected = dfu_file::read(
+        &std::fs::read(example("blinky-f407.hex")).unwrap(),
+        Some("hex"),
+        &dfu_file::ReadOptions::default(),
+    )
+    .unwrap();
+    let board = sim(&harness, "sim:stm32f407");
+    let mut board = board.lock().unwrap();
+    for segment in expected.targets[0].image.segments() {
+        let read = Session::open(&mut *board, 0, Settings::default(), &mut |_| {})
+            .and_then(|mut s| s.upload(segment.address(), segment.len() as u64, Phase::Read))
+            .unwrap();
+        assert_eq!(read, segment.data(), "at {:#010X}", segment.address());
+    }
+    assert!(harness.state().log.texts(dfuse_gui::log::Level::Info).any(|line| line
+        .contains("interface FE/01/02 of 0483:DF11 rev 2200 → STM32 system bootloader, built-in record, priority")));
+}
+
+#[test]
+fn a_refused_image_shows_why_and_offers_no_flash_button() {
+    // The Photon's first flash sectors hold its bootloader: read-only.
+    let mut harness = window(&["stm32f205"], false);
+    drop_file(&mut harness, example("blinky-f407.hex"));
+    let text = shown(&harness, "Cannot flash: Data at 0x08000000-");
+    assert!(text.contains("falls in the read-only segment"), "{text}");
+    assert!(
+        text.contains("build the firmware for the application area"),
+        "{text}"
+    );
+    harness
+        .get_by_label("sector 0 at 0x08000000, 16 KiB, read-only, refused: the file has data here");
+    assert!(harness.get_by_label("Flash").accesskit_node().is_disabled());
+    assert!(
+        harness
+            .get_by_label("Erase the file's sectors")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
+
+#[test]
+fn data_past_the_end_of_the_flash_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("too-far.hex");
+    let image = Image::from_pieces([(0x080F_FFF0, vec![0xA5; 32])]).unwrap();
+    std::fs::write(&path, dfu_file::ihex::write(&image, None).unwrap()).unwrap();
+    let mut harness = window(&["stm32f407"], false);
+    drop_file(&mut harness, path);
+    harness.get_by_label_contains(
+        "Cannot flash: Data at 0x08100000-0x0810000F lies outside \"Internal Flash\"",
+    );
+    assert!(harness.get_by_label("Flash").accesskit_node().is_disabled());
+}
+
+#[test]
+fn an_injected_write_error_is_shown_in_plain_words() {
+    let mut harness = window(&["stm32f407"], false);
+    drop_file(&mut harness, example("blinky-f407.hex"));
+    // DNLOADs: erase sector 0, erase sector 1, set address, then the first write fails.
+    sim(&harness, "sim:stm32f407")
+        .lock()
+        .unwrap()
+        .inject(Fault::Status {
+            nth_dnload: 3,
+            status: Status::ErrWrite,
+        });
+    harness.get_by_label("Flash").click();
+    harness.step();
+    wait_for_job(&mut harness);
+    let text = shown(&harness, "The board could not program its flash (write of ");
+    assert!(text.ends_with("bytes at 0x08000000)."), "{text}");
+    shown(
+        &harness,
+        "The sector may be write-protected or not erased: try Erase all, then flash again.",
+    );
+    assert!(harness.query_by_label_contains("Done: ").is_none());
+}
+
+#[test]
+fn cancel_stops_a_flash_between_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.bin");
+    std::fs::write(&path, vec![0x3C; 512 * 1024]).unwrap();
+    let mut harness = window(&["stm32f407"], true);
+    drop_file(&mut harness, path);
+    harness.get_by_label_contains("Flashing will erase 8 sectors (512 KiB)");
+    harness.get_by_label("Flash").click();
+    harness.step();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while harness.state().progress.is_none_or(|p| p.done == 0) {
+        assert!(Instant::now() < deadline, "no progress within 30 s");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    harness.get_by_label("Cancel").click();
+    harness.step();
+    wait_for_job(&mut harness);
+    shown(&harness, "Cancelled during the erase. The board is idle.");
+    shown(
+        &harness,
+        "The flash may be partly erased or written: flash the firmware again before starting it.",
+    );
+}
+
+#[test]
+fn read_unprotect_asks_first_and_says_it_erases_the_chip() {
+    let mut harness = window(&["stm32f407"], false);
+    harness.get_by_label("Read-unprotect…").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("the chip erase all of its flash");
+    harness.get_by_label("Keep it").click();
+    harness.run_steps(2);
+    assert!(!harness.state().busy());
+    assert!(
+        harness
+            .query_by_label_contains("the chip erase all of its flash")
+            .is_none()
+    );
+}
+
+#[test]
+fn read_to_file_saves_the_memory_in_the_chosen_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = window(&["stm32f072"], false);
+    let path = dir.path().join("flash.bin");
+    let ctx = harness.ctx.clone();
+    harness.state_mut().read_to(path.clone(), &ctx);
+    wait_for_job(&mut harness);
+    harness.get_by_label_contains("Done: Read 131072 bytes from 0x08000000");
+    let data = std::fs::read(&path).unwrap();
+    assert_eq!(data.len(), 128 * 1024);
+    assert!(
+        data.iter().all(|&b| b == 0xFF),
+        "a fresh simulated chip is erased"
+    );
+}
