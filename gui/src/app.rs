@@ -31,6 +31,8 @@ pub struct Options {
     pub file: Option<PathBuf>,
     /// The user's device table (TOML text and its path), consulted before the built-in one.
     pub device_table: Option<(String, PathBuf)>,
+    /// A file the log is also written to.
+    pub log_file: Option<PathBuf>,
 }
 
 /// A phase under way.
@@ -44,6 +46,8 @@ pub struct Progress {
     pub done: u64,
     /// When it began.
     pub started: Instant,
+    /// When it ended, if it has.
+    pub ended: Option<Instant>,
 }
 
 /// Why the loaded file cannot be flashed to the selected board.
@@ -126,6 +130,14 @@ impl App {
     /// An application showing `options.sims`, and USB boards when `options.usb` (`ctx` is woken on changes).
     pub fn new(options: &Options, ctx: Option<egui::Context>) -> App {
         let mut log = Log::default();
+        if let Some(path) = &options.log_file
+            && let Err(error) = log.write_to(path)
+        {
+            log.add(
+                Level::Error,
+                format!("Cannot write the log to {}: {error}", path.display()),
+            );
+        }
         let table = match DeviceTable::load(
             options
                 .device_table
@@ -399,11 +411,17 @@ impl App {
                         total,
                         done: 0,
                         started: Instant::now(),
+                        ended: None,
                     });
                 }
                 Report::Event(Event::Progress { done }) => {
                     if let Some(progress) = &mut self.progress {
                         progress.done = done;
+                    }
+                }
+                Report::Event(Event::End) => {
+                    if let Some(progress) = &mut self.progress {
+                        progress.ended = Some(Instant::now());
                     }
                 }
                 Report::Event(_) => {}

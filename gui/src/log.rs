@@ -43,6 +43,8 @@ pub struct Log {
     lines: Vec<(f32, Level, String)>,
     /// Lines below this level are hidden.
     pub shown: Level,
+    /// A file every line is also appended to.
+    file: Option<std::fs::File>,
 }
 
 impl Default for Log {
@@ -51,6 +53,7 @@ impl Default for Log {
             start: Instant::now(),
             lines: Vec::new(),
             shown: Level::Info,
+            file: None,
         }
     }
 }
@@ -59,13 +62,29 @@ impl Default for Log {
 const KEPT: usize = 5000;
 
 impl Log {
+    /// Also appends every line to `path` from now on.
+    pub fn write_to(&mut self, path: &std::path::Path) -> std::io::Result<()> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        self.file = Some(file);
+        Ok(())
+    }
+
     /// Adds a line.
     pub fn add(&mut self, level: Level, text: impl Into<String>) {
         if self.lines.len() >= KEPT {
             self.lines.drain(..KEPT / 10);
         }
-        self.lines
-            .push((self.start.elapsed().as_secs_f32(), level, text.into()));
+        let text = text.into();
+        let at = self.start.elapsed().as_secs_f32();
+        if let Some(file) = &mut self.file {
+            use std::io::Write;
+            // A log file that cannot be written must not stop the window.
+            let _ = writeln!(file, "{at:8.3}  {:5}  {text}", level.name());
+        }
+        self.lines.push((at, level, text));
     }
 
     /// Every line's text at `level` or above, oldest first.

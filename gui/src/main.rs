@@ -32,6 +32,9 @@ struct Args {
     /// A device table consulted before the built-in one (default: $XDG_CONFIG_HOME/dfuse/devices.toml, if present).
     #[arg(long, value_name = "FILE")]
     device_db: Option<PathBuf>,
+    /// Also write the log to this file (appended).
+    #[arg(long, value_name = "FILE")]
+    log: Option<PathBuf>,
     /// Window size in logical pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1100x760", value_name = "WxH")]
     size: String,
@@ -102,6 +105,7 @@ fn main() -> std::process::ExitCode {
         real_time: true,
         file: args.file.clone(),
         device_table,
+        log_file: args.log.clone(),
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -350,7 +350,8 @@ impl App {
             } else {
                 progress.done as f32 / progress.total as f32
             };
-            let seconds = progress.started.elapsed().as_secs_f64().max(0.001);
+            let until = progress.ended.unwrap_or_else(std::time::Instant::now);
+            let seconds = (until - progress.started).as_secs_f64().max(0.001);
             let speed = progress.done as f64 / seconds / 1024.0;
             let label = format!(
                 "{} {}% ({} of {}, {speed:.1} KiB/s)",
