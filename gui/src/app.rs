@@ -366,8 +366,15 @@ impl App {
     pub fn poll(&mut self) {
         for update in self.devices.update() {
             match update {
-                Update::Arrived(index) => {
-                    let board = &self.devices.boards[index];
+                Update::Arrived(location) => {
+                    let Some(board) = self
+                        .devices
+                        .boards
+                        .iter()
+                        .find(|b| b.info.location == location)
+                    else {
+                        continue;
+                    };
                     let line = format!(
                         "Board arrived: {} {:04X}:{:04X} {}",
                         board.info.location,

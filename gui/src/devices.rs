@@ -110,8 +110,8 @@ impl Board {
 
 /// What changed in the device list, for the log.
 pub enum Update {
-    /// A board arrived (its index in the list).
-    Arrived(usize),
+    /// A board arrived at this location.
+    Arrived(String),
     /// The board at this location left.
     Left(String),
 }
@@ -182,7 +182,7 @@ impl DeviceList {
                     let location = found.info.location.clone();
                     self.boards.retain(|b| b.info.location != location);
                     self.boards.push(Board::usb(*found, &self.table));
-                    updates.push(Update::Arrived(self.boards.len() - 1));
+                    updates.push(Update::Arrived(location));
                 }
                 Change::Left(info) => {
                     let before = self.boards.len();
