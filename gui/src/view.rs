@@ -134,9 +134,10 @@ impl App {
         });
         if file.needs_address() {
             ui.horizontal(|ui| {
-                ui.label("Load address:");
-                let edit =
-                    ui.add(egui::TextEdit::singleline(&mut file.address).desired_width(110.0));
+                let label = ui.label("Load address:");
+                let edit = ui
+                    .add(egui::TextEdit::singleline(&mut file.address).desired_width(110.0))
+                    .labelled_by(label.id);
                 if edit.changed() {
                     file.reread();
                 }

@@ -260,3 +260,60 @@ fn read_to_file_saves_the_memory_in_the_chosen_format() {
         "a fresh simulated chip is erased"
     );
 }
+
+#[test]
+fn a_raw_binary_asks_for_its_load_address() {
+    let mut harness = window(&["stm32f407"], false);
+    drop_file(&mut harness, example("blinky-f407.bin"));
+    let address = harness.get_by_label("Load address:");
+    assert_eq!(
+        address.value().as_deref(),
+        Some("0x08000000"),
+        "the flash start by default"
+    );
+    harness.get_by_label_contains("Flashing will erase 2 sectors (32 KiB)");
+
+    harness.get_by_label("Load address:").focus();
+    harness.run_steps(1);
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness
+        .get_by_label("Load address:")
+        .type_text("0x080FF000");
+    harness.run_steps(3);
+    shown(&harness, "Cannot flash: Data at 0x08100000-");
+
+    harness.get_by_label("Load address:").focus();
+    harness.key_press_modifiers(eframe::egui::Modifiers::COMMAND, eframe::egui::Key::A);
+    harness.get_by_label("Load address:").type_text("banana");
+    harness.run_steps(3);
+    shown(
+        &harness,
+        "\"banana\" is not an address: type it in hexadecimal",
+    );
+    assert!(harness.get_by_label("Flash").accesskit_node().is_disabled());
+}
+
+#[test]
+fn a_dfu_file_for_another_device_is_refused_until_its_ids_are_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.dfu");
+    let image = Image::from_pieces([(0x0800_0000, vec![0x11; 1000])]).unwrap();
+    let ids = dfu_file::DeviceIds {
+        vid: 0x1209,
+        pid: 0x0001,
+        bcd_device: 0xFFFF,
+    };
+    let targets = [dfu_file::Target::from_image(0, None, image)];
+    std::fs::write(&path, dfu_file::dfuse::write(&targets, ids).unwrap()).unwrap();
+    let mut harness = window(&["stm32f407"], false);
+    drop_file(&mut harness, path);
+    shown(
+        &harness,
+        "Cannot flash: the file is for device 1209:0001 (its DFU suffix), but this device is 0483:DF11.",
+    );
+    assert!(harness.get_by_label("Flash").accesskit_node().is_disabled());
+    harness.get_by_label("Ignore the file's device IDs").click();
+    harness.run_steps(3);
+    harness.get_by_label_contains("Flashing will erase 1 sector (16 KiB)");
+    assert!(!harness.get_by_label("Flash").accesskit_node().is_disabled());
+}
