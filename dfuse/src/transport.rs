@@ -36,6 +36,8 @@ pub struct DeviceInfo {
     pub location: String,
     /// bInterfaceNumber of the DFU interface.
     pub interface: u8,
+    /// The device has more than one interface (Windows then gives each its own `&MI_nn` IDs).
+    pub composite: bool,
     /// bInterfaceClass, bInterfaceSubClass and bInterfaceProtocol of the DFU interface.
     pub interface_class: (u8, u8, u8),
     /// The alternate settings, in order.

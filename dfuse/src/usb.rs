@@ -99,6 +99,7 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
         serial: device.serial_number().map(str::to_owned),
         location: location(device),
         interface,
+        composite: device.interfaces().count() > 1,
         interface_class,
         alt_settings: Vec::new(),
         functional: FunctionalDescriptor {

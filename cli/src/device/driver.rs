@@ -30,7 +30,7 @@ fn ids(info: &DeviceInfo) -> UsbIds {
         pid: info.pid,
         rev: info.bcd_device,
         class: info.interface_class,
-        interface: None,
+        interface: info.composite.then_some(info.interface),
     }
 }
 
@@ -70,4 +70,27 @@ pub fn run(args: DriverArgs) -> Result<(), CliError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use dfuse::sim::SimTransport;
+    use dfuse::transport::Transport;
+
+    #[test]
+    fn a_composite_device_gets_its_dfu_interface_ids() {
+        let mut info = SimTransport::open("stm32f407").unwrap().info().clone();
+        assert!(
+            !super::ids(&info).hardware_ids()[0].contains("&MI_"),
+            "a single-interface device has no &MI_nn"
+        );
+        info.composite = true;
+        info.interface = 2;
+        let ids = super::ids(&info);
+        assert_eq!(
+            ids.hardware_ids()[0],
+            "USB\\VID_0483&PID_DF11&REV_2200&MI_02"
+        );
+        assert!(ids.compatible_ids()[0].starts_with("USB\\Class_FE&SubClass_01&Prot_02"));
+    }
 }

@@ -217,6 +217,7 @@ fn info(chip: &Chip) -> DeviceInfo {
         serial: Some(chip.serial.into()),
         location: format!("sim:{}", chip.id),
         interface: 0,
+        composite: false,
         interface_class: (0xFE, 0x01, 0x02),
         alt_settings: chip
             .regions
