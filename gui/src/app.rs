@@ -470,18 +470,27 @@ impl App {
         self.dialog = Some((purpose, receive));
     }
 
+    /// True while a file dialog is open.
+    pub fn dialog_open(&self) -> bool {
+        self.dialog.is_some()
+    }
+
     /// Takes the dialog's answer when it has come; returns it with its purpose.
     pub fn dialog_answer(&mut self) -> Option<(DialogPurpose, PathBuf)> {
         let (purpose, receive) = self.dialog.as_ref()?;
         let purpose = *purpose;
         match receive.try_recv() {
-            Ok(answer) => {
+            Ok(Some(path)) => {
                 self.dialog = None;
-                answer.map(|path| (purpose, path))
+                Some((purpose, path))
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => None,
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+            Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => {
                 self.dialog = None;
+                self.log.add(
+                    Level::Info,
+                    "No file chosen. If no dialog appeared, this desktop offers none (on Linux it takes xdg-desktop-portal or zenity): drop the firmware on the window, or name it on the command line.",
+                );
                 None
             }
         }

@@ -52,7 +52,8 @@ impl App {
         ui.horizontal(|ui| {
             ui.heading("dfuse");
             ui.separator();
-            if ui.button("Open firmware…").clicked() {
+            let open = ui.add_enabled(!self.dialog_open(), egui::Button::new("Open firmware…"));
+            if open.clicked() {
                 self.ask_for_file(DialogPurpose::Open);
             }
             ui.label(RichText::new("or drop a file on the window").weak());
@@ -291,10 +292,11 @@ impl App {
                     &ctx,
                 );
             }
-            if ui
-                .add_enabled(idle, egui::Button::new("Read to file…"))
-                .clicked()
-            {
+            let read = ui.add_enabled(
+                idle && !self.dialog_open(),
+                egui::Button::new("Read to file…"),
+            );
+            if read.clicked() {
                 self.ask_for_file(DialogPurpose::SaveRead);
             }
             let sectors: Vec<_> = plans
