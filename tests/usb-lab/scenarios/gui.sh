@@ -21,8 +21,13 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 [ -n "$window" ] || { echo "gui: no window"; cat /tmp/gui.out; exit 1; }
-sleep 3                                          # let the board's memory map be laid out
-xdotool mousemove --window "$window" 227 491 click 1
+# Click Flash (window coordinates of the default layout) until the flash starts: under TCG
+# with software GL a frame can take seconds, so the first click may come before the button.
+for _ in $(seq 20); do
+    xdotool mousemove --window "$window" 227 491 click 1
+    for _ in $(seq 50); do grep -q 'Flash on 1-1 started' /tmp/gui.log && break 2; sleep 0.1; done
+done
+wait_for 'Flash on 1-1 started' /tmp/gui.log 1
 wait_for 'Flashed 212 bytes to alt 0 (Internal Flash), verified.' /tmp/gui.log 1200
 kill -TERM "$(jobs -p | tail -n 1)"              # unplug the board (the last job: dfuse-sim)
 wait_for 'Board left: 1-1' /tmp/gui.log 600
