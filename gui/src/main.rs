@@ -82,6 +82,18 @@ fn main() -> std::process::ExitCode {
         );
         return std::process::ExitCode::from(2);
     };
+    if let Some(unknown) = args
+        .sim
+        .iter()
+        .find(|chip| !dfuse::sim::CHIPS.iter().any(|c| c.id == chip.as_str()))
+    {
+        let known: Vec<&str> = dfuse::sim::CHIPS.iter().map(|c| c.id).collect();
+        eprintln!(
+            "error: there is no simulated chip {unknown:?}; choose one of: {}",
+            known.join(", ")
+        );
+        return std::process::ExitCode::from(2);
+    }
     let table_path = args
         .device_db
         .clone()
