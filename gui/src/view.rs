@@ -356,13 +356,21 @@ impl App {
             let until = progress.ended.unwrap_or_else(std::time::Instant::now);
             let seconds = (until - progress.started).as_secs_f64().max(0.001);
             let speed = progress.done as f64 / seconds / 1024.0;
-            let label = format!(
-                "{} {}% ({} of {}, {speed:.1} KiB/s)",
-                phase_title(progress.phase),
-                (fraction * 100.0).round(),
-                size_text(progress.done),
-                size_text(progress.total)
-            );
+            let label = if progress.total <= 1 {
+                // A mass erase is one command: there are no bytes to count, only its time.
+                format!(
+                    "{} the whole flash ({seconds:.1} s)",
+                    phase_title(progress.phase)
+                )
+            } else {
+                format!(
+                    "{} {}% ({} of {}, {speed:.1} KiB/s)",
+                    phase_title(progress.phase),
+                    (fraction * 100.0).round(),
+                    size_text(progress.done),
+                    size_text(progress.total)
+                )
+            };
             ui.add(egui::ProgressBar::new(fraction).text(label));
         }
         match &self.outcome {

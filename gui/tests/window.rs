@@ -317,3 +317,24 @@ fn a_dfu_file_for_another_device_is_refused_until_its_ids_are_ignored() {
     harness.get_by_label_contains("Flashing will erase 1 sector (16 KiB)");
     assert!(!harness.get_by_label("Flash").accesskit_node().is_disabled());
 }
+
+#[test]
+fn erase_all_asks_first_then_mass_erases() {
+    let mut harness = window(&["stm32f407"], false);
+    harness.get_by_label("Erase all…").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("Every sector of the flash is erased.");
+    harness.get_by_label("Erase everything").click();
+    harness.step();
+    wait_for_job(&mut harness);
+    shown(&harness, "Done: Erased the whole flash.");
+    harness.get_by_label_contains("Erasing the whole flash (");
+    let log = sim(&harness, "sim:stm32f407");
+    let log = log.lock().unwrap();
+    assert!(
+        log.log()
+            .iter()
+            .any(|e| e.command == Some(dfuse::protocol::Command::MassErase)),
+        "the board received a mass erase"
+    );
+}
