@@ -338,3 +338,25 @@ fn erase_all_asks_first_then_mass_erases() {
         "the board received a mass erase"
     );
 }
+
+#[test]
+fn flash_then_start_the_firmware() {
+    let mut harness = window(&["stm32f407"], false);
+    drop_file(&mut harness, example("blinky-f407.dfu"));
+    harness
+        .get_by_label("Start the firmware after flashing")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("Flash").click();
+    harness.step();
+    wait_for_job(&mut harness);
+    shown(
+        &harness,
+        "Done: Flashed 212 bytes to alt 0 (Internal Flash), verified. Started the firmware at 0x08000000.",
+    );
+    let board = sim(&harness, "sim:stm32f407");
+    assert!(
+        !board.lock().unwrap().connected(),
+        "the board left DFU mode"
+    );
+}
