@@ -23,8 +23,8 @@ use eframe::egui;
 struct Args {
     /// A firmware file to open at start.
     file: Option<PathBuf>,
-    /// Show a simulated board of this chip (repeatable), e.g. stm32f407; `dfuse list --help` names them all.
-    #[arg(long, value_name = "CHIP")]
+    /// Show a simulated board of this chip (repeatable), e.g. stm32f407.
+    #[arg(long, value_name = "CHIP", value_parser = chips())]
     sim: Vec<String>,
     /// Do not look for USB boards (only the simulated ones).
     #[arg(long)]
@@ -67,6 +67,11 @@ impl eframe::App for Window {
     }
 }
 
+/// The simulated chips, for --sim's possible values.
+fn chips() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(dfuse::sim::CHIPS.iter().map(|c| c.id))
+}
+
 fn size(text: &str) -> Option<[f32; 2]> {
     let (w, h) = text.split_once(['x', 'X'])?;
     Some([w.trim().parse().ok()?, h.trim().parse().ok()?])
@@ -82,18 +87,6 @@ fn main() -> std::process::ExitCode {
         );
         return std::process::ExitCode::from(2);
     };
-    if let Some(unknown) = args
-        .sim
-        .iter()
-        .find(|chip| !dfuse::sim::CHIPS.iter().any(|c| c.id == chip.as_str()))
-    {
-        let known: Vec<&str> = dfuse::sim::CHIPS.iter().map(|c| c.id).collect();
-        eprintln!(
-            "error: there is no simulated chip {unknown:?}; choose one of: {}",
-            known.join(", ")
-        );
-        return std::process::ExitCode::from(2);
-    }
     let table_path = args
         .device_db
         .clone()
