@@ -136,6 +136,9 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: cannot open the window: {error}");
+            eprintln!(
+                "  help: dfuse-gui needs a graphical desktop (on Linux, DISPLAY or WAYLAND_DISPLAY); without one, use the `dfuse` command line"
+            );
             std::process::ExitCode::from(1)
         }
     }
