@@ -5,6 +5,7 @@
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
 //! - [`matching`]: which protocol and quirks a device gets (the device table).
 //! - [`flash`]: firmware files planned onto alternate settings, written and verified.
+//! - [`output`]: files written whole or not at all.
 //! - [`plan`]: what a flash will erase and write, validated before anything moves.
 //! - [`profile`]: what a device's matched record means for its settings and memory maps.
 //! - [`select`]: choosing one device by location, serial and VID:PID.
@@ -19,6 +20,7 @@ mod error;
 pub mod flash;
 pub mod matching;
 pub mod memory_map;
+pub mod output;
 pub mod plan;
 pub mod profile;
 pub mod protocol;

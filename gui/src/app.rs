@@ -14,7 +14,7 @@ use dfuse::session::{Event, Phase};
 
 use crate::devices::{Board, DeviceList, Update};
 use crate::file::LoadedFile;
-use crate::job::{Action, Job, Report};
+use crate::job::{Action, Job, JobError, Report};
 use crate::log::{Level, Log};
 use crate::words::{Plain, explain};
 
@@ -265,6 +265,14 @@ impl App {
         }
     }
 
+    /// The targets the loaded file would flash to the selected board (none when refused or unplanned).
+    pub fn planned(&self) -> &[TargetPlan] {
+        match &self.plan {
+            Some(Ok(plans)) => plans,
+            _ => &[],
+        }
+    }
+
     /// True while a job runs.
     pub fn busy(&self) -> bool {
         self.job.is_some()
@@ -332,7 +340,7 @@ impl App {
         let settings = match dfuse::profile::settings(&board.info, &board.resolution) {
             Ok(settings) => settings,
             Err(error) => {
-                self.fail(&crate::job::JobError::Device(error));
+                self.fail(&JobError::Device(error));
                 return;
             }
         };
@@ -346,18 +354,16 @@ impl App {
         self.progress = None;
     }
 
-    fn fail(&mut self, error: &crate::job::JobError) {
+    fn fail(&mut self, error: &JobError) {
         let driver = self.board().and_then(|b| b.driver.clone());
         let plain = explain(error, driver.as_deref());
-        let crate::job::JobError::Device(detail) = error else {
-            self.log
-                .add(Level::Error, format!("{} {}", plain.what, plain.next));
-            self.outcome = Some(Err(plain));
-            return;
+        let detail = match error {
+            JobError::Device(detail) => format!(" ({detail})"),
+            JobError::Save(_) => String::new(),
         };
         self.log.add(
             Level::Error,
-            format!("{} {} ({detail})", plain.what, plain.next),
+            format!("{} {}{detail}", plain.what, plain.next),
         );
         self.outcome = Some(Err(plain));
     }
@@ -432,7 +438,6 @@ impl App {
                     }
                 }
                 Report::Event(_) => {}
-                Report::Note(text) => self.log.add(Level::Info, text),
                 Report::Finished(result) => finished = Some(result),
             }
         }

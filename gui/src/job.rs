@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
+use dfu_file::dump::DumpFormat;
 use dfu_file::{DeviceIds, Image};
 use dfuse::DeviceError;
 use dfuse::flash::{Flashed, TargetPlan, write_target};
@@ -70,8 +71,6 @@ impl Action {
 pub enum Report {
     /// Session progress.
     Event(Event),
-    /// A line for the log.
-    Note(String),
     /// The job ended: a summary, or the error.
     Finished(Result<String, JobError>),
 }
@@ -83,6 +82,12 @@ pub enum JobError {
     Device(DeviceError),
     /// The result could not be saved.
     Save(String),
+}
+
+impl From<DeviceError> for JobError {
+    fn from(error: DeviceError) -> Self {
+        JobError::Device(error)
+    }
 }
 
 /// A job under way.
@@ -192,7 +197,6 @@ fn perform(
             reporter.report(Report::Event(event.clone()));
         }
     };
-    let device = |error: DeviceError| JobError::Device(error);
     match action {
         Action::Flash {
             targets,
@@ -202,8 +206,7 @@ fn perform(
             let mut lines = Vec::new();
             for target in targets {
                 let flashed =
-                    write_target(transport, settings, target, *verify, cancel, &mut on_event)
-                        .map_err(device)?;
+                    write_target(transport, settings, target, *verify, cancel, &mut on_event)?;
                 lines.push(format!(
                     "Flashed {} bytes to alt {} ({}), {}.",
                     target.bytes,
@@ -218,8 +221,7 @@ fn perform(
             }
             if let Some(address) = leave {
                 Session::open(transport, 0, settings, &mut on_event)
-                    .and_then(|mut s| s.leave(*address))
-                    .map_err(device)?;
+                    .and_then(|mut s| s.leave(*address))?;
                 lines.push(format!("Started the firmware at {address:#010X}."));
             }
             Ok(lines.join(" "))
@@ -232,8 +234,7 @@ fn perform(
         } => {
             let data = Session::open(transport, *alt, settings, &mut on_event)
                 .map(|s| s.cancel_on(cancel))
-                .and_then(|mut s| s.upload(*address, *length, Phase::Read))
-                .map_err(device)?;
+                .and_then(|mut s| s.upload(*address, *length, Phase::Read))?;
             let read = data.len();
             save(&info, *alt, *address, data, path)?;
             Ok(format!(
@@ -242,27 +243,24 @@ fn perform(
             ))
         }
         Action::Erase { alt, sectors } => {
-            let mut session = Session::open(transport, *alt, settings, &mut on_event)
-                .map_err(device)?
-                .cancel_on(cancel);
+            let mut session =
+                Session::open(transport, *alt, settings, &mut on_event)?.cancel_on(cancel);
             if sectors.is_empty() {
-                session.mass_erase().map_err(device)?;
+                session.mass_erase()?;
                 Ok("Erased the whole flash.".into())
             } else {
-                session.erase(sectors).map_err(device)?;
+                session.erase(sectors)?;
                 Ok(format!("Erased {} sectors.", sectors.len()))
             }
         }
         Action::Unprotect => {
             Session::open(transport, 0, settings, &mut on_event)
-                .and_then(|mut s| s.read_unprotect())
-                .map_err(device)?;
+                .and_then(|mut s| s.read_unprotect())?;
             Ok("Read protection removed: the chip erased itself and reset.".into())
         }
         Action::Leave(address) => {
             Session::open(transport, 0, settings, &mut on_event)
-                .and_then(|mut s| s.leave(*address))
-                .map_err(device)?;
+                .and_then(|mut s| s.leave(*address))?;
             Ok(format!(
                 "Left DFU mode: the firmware starts at {address:#010X}."
             ))
@@ -278,29 +276,15 @@ fn save(
     data: Vec<u8>,
     path: &std::path::Path,
 ) -> Result<(), JobError> {
-    let extension = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default();
+    let format = DumpFormat::of(path).map_err(JobError::Save)?;
     let ids = DeviceIds {
         vid: info.vid,
         pid: info.pid,
         bcd_device: info.bcd_device,
     };
     let image = Image::from_pieces([(address, data)]).map_err(|e| JobError::Save(e.to_string()))?;
-    let bytes = dfu_file::dump::encode(extension, alt, image, ids)
-        .ok_or_else(|| {
-            JobError::Save(format!(
-                "cannot tell the format of {}: name it .bin, .hex or .dfu",
-                path.display()
-            ))
-        })?
+    let bytes = dfu_file::dump::encode(format, alt, image, ids)
         .map_err(|e| JobError::Save(e.to_string()))?;
-    let partial = path.with_extension(format!("{extension}.part"));
-    std::fs::write(&partial, &bytes)
-        .and_then(|()| std::fs::rename(&partial, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            JobError::Save(format!("cannot write {}: {e}", path.display()))
-        })
+    dfuse::output::write_atomically(path, &bytes)
+        .map_err(|e| JobError::Save(format!("cannot write {}: {e}", path.display())))
 }

@@ -2,8 +2,6 @@
 
 use eframe::egui::{self, RichText};
 
-use dfuse::flash::TargetPlan;
-
 use crate::app::{App, Confirm, DialogPurpose};
 use crate::job::Action;
 use crate::memory_view::{self, size_text};
@@ -196,12 +194,9 @@ impl App {
         }
     }
 
-    fn maps_section(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+    fn maps_section(&self, ui: &mut egui::Ui, board: &crate::devices::Board) {
         ui.strong("Memory map");
-        let plans: Vec<TargetPlan> = match &self.plan {
-            Some(Ok(plans)) => plans.clone(),
-            _ => Vec::new(),
-        };
+        let plans = self.planned();
         let refused = match &self.plan {
             Some(Err(refusal)) => refusal.range,
             _ => None,
@@ -256,10 +251,13 @@ impl App {
 
     fn actions(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
         let idle = !self.busy();
-        let plans = match &self.plan {
-            Some(Ok(plans)) => Some(plans.clone()),
-            _ => None,
-        };
+        let can_flash = matches!(self.plan, Some(Ok(_)));
+        let sectors: Vec<_> = self
+            .planned()
+            .iter()
+            .filter(|p| p.alt == 0)
+            .flat_map(|p| p.plan.erase.iter().copied())
+            .collect();
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.verify, "Verify");
             ui.checkbox(&mut self.leave_after, "Start the firmware after flashing");
@@ -276,12 +274,11 @@ impl App {
         let ctx = ui.ctx().clone();
         ui.horizontal_wrapped(|ui| {
             let flash = ui.add_enabled(
-                idle && plans.is_some(),
+                idle && can_flash,
                 egui::Button::new(RichText::new("Flash").strong()),
             );
-            if flash.clicked()
-                && let Some(targets) = plans.clone()
-            {
+            if flash.clicked() {
+                let targets = self.planned().to_vec();
                 let leave = self.leave_after.then_some(start);
                 self.start(
                     Action::Flash {
@@ -299,12 +296,6 @@ impl App {
             if read.clicked() {
                 self.ask_for_file(DialogPurpose::SaveRead);
             }
-            let sectors: Vec<_> = plans
-                .iter()
-                .flatten()
-                .filter(|p| p.alt == 0)
-                .flat_map(|p| p.plan.erase.clone())
-                .collect();
             if ui
                 .add_enabled(
                     idle && !sectors.is_empty(),

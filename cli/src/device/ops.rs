@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use dfu_file::dump::DumpFormat;
 use dfu_file::{DeviceIds, Image};
 use dfuse::DeviceError;
 use dfuse::plan::Sector;
@@ -12,7 +13,6 @@ use serde_json::json;
 use super::report::{OutputArgs, Reporter, count};
 use super::{DeviceArgs, OpenDevice};
 use crate::exit::CliError;
-use crate::file::extension;
 use crate::number::{parse_size, parse_u32};
 use crate::output::write_atomically;
 
@@ -52,15 +52,7 @@ pub struct ReadArgs {
 }
 
 pub fn read(args: ReadArgs) -> Result<(), CliError> {
-    let unknown_format = || {
-        CliError::Usage(format!(
-            "cannot tell the format of {}: name it .bin, .hex or .dfu",
-            args.output.display()
-        ))
-    };
-    let format = extension(&args.output)
-        .filter(|e| dfu_file::dump::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        .ok_or_else(unknown_format)?;
+    let format = DumpFormat::of(&args.output).map_err(CliError::Usage)?;
     with_device(&args.device, |device| {
         let (alt, _) = device.resolve_alt(args.alt.as_deref())?;
         let mut reporter = Reporter::new(args.report);
@@ -90,12 +82,12 @@ pub fn read(args: ReadArgs) -> Result<(), CliError> {
             pid: info.pid,
             bcd_device: info.bcd_device,
         };
-        let bytes = dfu_file::dump::encode(format, alt, image, ids)
-            .ok_or_else(unknown_format)?
-            .map_err(|error| CliError::BadInput {
+        let bytes = dfu_file::dump::encode(format, alt, image, ids).map_err(|error| {
+            CliError::BadInput {
                 path: args.output.clone(),
                 error,
-            })?;
+            }
+        })?;
         write_atomically(&args.output, &bytes)?;
         reporter.message(&format!(
             "Read {} bytes from {:#010X} into {}.",
