@@ -349,6 +349,11 @@ impl Watcher {
         Watcher { known }
     }
 
+    /// A watcher that knows no device yet: its first poll reports every device present as arrived.
+    pub fn empty() -> Watcher {
+        Watcher { known: Vec::new() }
+    }
+
     /// The devices known now.
     pub fn present(&self) -> impl Iterator<Item = &DeviceInfo> {
         self.known.iter().map(|(_, _, info)| info)

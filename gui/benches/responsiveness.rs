@@ -6,25 +6,17 @@
 //! Frames run through egui_kittest (layout, widgets and the accessibility tree; no GPU):
 //! `tests/gui/startup` measures the first frame of the real window under Xvfb.
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use common::Dropped;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dfuse_gui::{App, Options};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-
-#[derive(Debug)]
-struct Dropped(std::path::PathBuf);
-
-impl eframe::egui::DroppedFile for Dropped {
-    fn path(&self) -> &std::path::Path {
-        &self.0
-    }
-
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
-}
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]

@@ -135,17 +135,12 @@ impl DeviceList {
         let changes = usb.then(|| {
             let (send, receive) = channel();
             std::thread::spawn(move || {
-                let mut watcher = Watcher::new();
-                // The first poll after `new` would report nothing: announce what is there.
-                let present: Vec<Change> = dfuse::usb::list()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| Change::Arrived(Box::new(f)))
-                    .collect();
-                let mut batch = present;
+                // Empty at first, so the first poll announces the boards already there.
+                let mut watcher = Watcher::empty();
                 loop {
-                    if !batch.is_empty() {
-                        for change in batch {
+                    let changes = watcher.poll();
+                    if !changes.is_empty() {
+                        for change in changes {
                             if send.send(change).is_err() {
                                 return;
                             }
@@ -153,7 +148,6 @@ impl DeviceList {
                         wake();
                     }
                     std::thread::sleep(POLL_INTERVAL);
-                    batch = watcher.poll();
                 }
             });
             receive

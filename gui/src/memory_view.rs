@@ -100,16 +100,25 @@ fn rights(segment: &Segment) -> &'static str {
     }
 }
 
+const FLASH: Color32 = Color32::from_rgb(0x3A, 0x6E, 0xA5);
+const WRITABLE_ONLY: Color32 = Color32::from_rgb(0x3A, 0x95, 0xA5);
+const READ_ONLY: Color32 = Color32::from_gray(0x80);
+const OTHER: Color32 = Color32::from_gray(0x50);
+const ERASED: Color32 = Color32::from_rgb(0xE0, 0x90, 0x20);
+const WRITTEN: Color32 = Color32::from_rgb(0x2E, 0xA0, 0x43);
+const REFUSED: Color32 = Color32::from_rgb(0xD0, 0x30, 0x30);
+
 fn fill(sector: &SectorView) -> Color32 {
+    let access = sector.segment.access;
     match sector.fate {
-        Fate::Refused => Color32::from_rgb(0xD0, 0x30, 0x30),
-        Fate::Written => Color32::from_rgb(0x2E, 0xA0, 0x43),
-        Fate::Erased => Color32::from_rgb(0xE0, 0x90, 0x20),
-        Fate::Untouched => match rights(&sector.segment) {
-            "erasable, writable" => Color32::from_rgb(0x3A, 0x6E, 0xA5),
-            "writable, not erasable" => Color32::from_rgb(0x3A, 0x95, 0xA5),
-            "read-only" => Color32::from_gray(0x80),
-            _ => Color32::from_gray(0x50),
+        Fate::Refused => REFUSED,
+        Fate::Written => WRITTEN,
+        Fate::Erased => ERASED,
+        Fate::Untouched => match (access.readable, access.erasable, access.writable) {
+            (_, true, true) => FLASH,
+            (_, false, true) => WRITABLE_ONLY,
+            (true, false, false) => READ_ONLY,
+            _ => OTHER,
         },
     }
 }
@@ -178,15 +187,12 @@ pub fn bar(ui: &mut egui::Ui, id: &str, sectors: &[SectorView]) {
 pub fn legend(ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         for (colour, text) in [
-            (Color32::from_rgb(0x3A, 0x6E, 0xA5), "flash"),
-            (
-                Color32::from_rgb(0x3A, 0x95, 0xA5),
-                "writable, not erasable",
-            ),
-            (Color32::from_gray(0x80), "read-only"),
-            (Color32::from_rgb(0xE0, 0x90, 0x20), "will be erased"),
-            (Color32::from_rgb(0x2E, 0xA0, 0x43), "will be written"),
-            (Color32::from_rgb(0xD0, 0x30, 0x30), "refused"),
+            (FLASH, "flash"),
+            (WRITABLE_ONLY, "writable, not erasable"),
+            (READ_ONLY, "read-only"),
+            (ERASED, "will be erased"),
+            (WRITTEN, "will be written"),
+            (REFUSED, "refused"),
         ] {
             let (rect, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
             ui.painter().rect_filled(rect, CornerRadius::ZERO, colour);
