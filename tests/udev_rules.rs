@@ -29,7 +29,7 @@ fn every_rule_uses_uaccess_and_none_is_world_writable() {
 #[test]
 fn every_simulated_chip_is_covered() {
     let rules = rules();
-    for chip in dfuse::sim::CHIPS {
+    for chip in dfuse_sim::CHIPS {
         let wanted = format!(
             "ATTRS{{idVendor}}==\"{:04x}\", ATTRS{{idProduct}}==\"{:04x}\"",
             chip.vid, chip.pid

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use dfuse::DeviceError;
+
 /// Exit codes, stable for scripts.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -11,13 +13,8 @@ Exit codes:
   2  usage error: bad arguments or options that do not fit together
   3  bad input: a firmware file or memory map is malformed, damaged (CRC mismatch) or cannot be used as asked
   4  I/O error: a file could not be read or written
-  5  device error: a device failed, refused a request or went away";
-
-impl From<dfuse::DeviceError> for CliError {
-    fn from(error: dfuse::DeviceError) -> Self {
-        CliError::Device(error)
-    }
-}
+  5  device error: a device failed, refused a request or went away
+130  interrupted (Ctrl-C): the operation stopped between two requests, the board idle in DFU mode";
 
 /// Why a command failed.
 #[derive(Debug)]
@@ -46,11 +43,9 @@ pub enum CliError {
         help: &'static str,
     },
     /// A device operation failed or was refused.
-    Device(dfuse::DeviceError),
-    /// No device to talk to.
-    NoDevice(String),
-    /// More than one device fits, and the user must say which.
-    Ambiguous(String),
+    Device(DeviceError),
+    /// The device table could not be used.
+    Table(dfuse::matching::TableError),
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -71,8 +66,10 @@ impl CliError {
             | CliError::Refused { .. }
             | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
-            CliError::Device(dfuse::DeviceError::Plan(_) | dfuse::DeviceError::Target(_)) => 3,
-            CliError::Device(_) | CliError::NoDevice(_) | CliError::Ambiguous(_) => 5,
+            CliError::Table(_) => 2,
+            CliError::Device(DeviceError::Cancelled { .. }) => crate::device::INTERRUPTED,
+            CliError::Device(error) if error.is_refusal() => 3,
+            CliError::Device(_) => 5,
         })
     }
 
@@ -92,20 +89,15 @@ impl CliError {
                 eprintln!("  help: {help}");
             }
             CliError::Device(error) => {
-                eprintln!("error: {error}");
+                eprintln!("error[{}]: {error}", error.code());
+                if let DeviceError::Cancelled { .. } = error {
+                    eprintln!("  {}", cancelled(error));
+                }
+                eprintln!("  help: {}", device_help(error));
+            }
+            CliError::Table(error) => {
+                eprintln!("error[{}]: bad device table: {error}", error.code());
                 eprintln!("  help: {}", error.help());
-            }
-            CliError::Ambiguous(message) => {
-                eprintln!("error: {message}");
-                eprintln!(
-                    "  help: name one board by its location (the first column) with --device, e.g. --device 1-2"
-                );
-            }
-            CliError::NoDevice(message) => {
-                eprintln!("error: {message}");
-                eprintln!(
-                    "  help: connect the board in DFU mode (BOOT0 high, then reset), or use a simulated board"
-                );
             }
             CliError::Refused { path, reason } => {
                 eprintln!("error: {}: {reason}", path.display());
@@ -120,6 +112,59 @@ impl CliError {
             }
         }
     }
+}
+
+/// The library's advice, worded for the command line where a flag or command does the job.
+fn device_help(error: &DeviceError) -> String {
+    let cli = match error.code() {
+        "read-protected" => {
+            "the chip is read-protected: `dfuse unprotect --yes` removes the protection and erases the chip"
+        }
+        "foreign-file" => "check that the file is for this board; pass --ignore-ids to flash it anyway",
+        "not-writable" => {
+            "that memory guards something (often a bootloader); pass --force only if you are sure"
+        }
+        "outside-map" | "no-such-alt" => {
+            "check --address (for .bin files) and --alt against the memory maps `dfuse info` shows"
+        }
+        "too-large" => "this firmware is for a larger part, or the wrong region (--alt) was chosen",
+        "ambiguous" => "name one board by its location (the first column) with --device, e.g. --device 1-2",
+        "no-match" => "choose one of the boards present with --device, --serial or --vid-pid",
+        "short-read" => "read less (--length): `dfuse info` shows where the memory ends",
+        "not-erasable" => "choose --address and --length inside erasable memory: `dfuse info` shows the sectors",
+        "unsupported-device" => {
+            "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table (--device-db)"
+        }
+        "no-device" => {
+            return match crate::device::offer_simulated() {
+                Some(offer) => format!("connect the board in DFU mode (BOOT0 high, then reset), {offer}"),
+                None => error.help().to_string(),
+            };
+        }
+        _ => error.help(),
+    };
+    cli.to_string()
+}
+
+/// What an interrupted operation did before it stopped.
+fn cancelled(error: &DeviceError) -> String {
+    let DeviceError::Cancelled {
+        phase, done, total, unit,
+    } = error
+    else {
+        return String::new();
+    };
+    let amount = match unit {
+        dfuse::session::Unit::Bytes => format!("{done} of {total} bytes"),
+        dfuse::session::Unit::Steps => format!("{done} of {total} steps"),
+    };
+    let state = match *phase {
+        "erase" | "mass erase" => "Sectors were erased and the image is not written: flash again.",
+        "write" => "The flash holds part of the image, which will not run as it is: flash again.",
+        "verify" => "The image was written but not completely read back: verify or flash again.",
+        _ => "Reading changes nothing on the board.",
+    };
+    format!("Stopped by Ctrl-C during the {phase} after {amount}. {state} The board is idle in DFU mode.")
 }
 
 fn io_help(kind: std::io::ErrorKind) -> &'static str {

@@ -6,6 +6,7 @@ mod file;
 mod memmap;
 mod number;
 mod output;
+mod trace;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! `dfuse memmap`: decode a memory-map string the way the library does.
 
 use clap::Args;
-use dfuse::memory_map::{self, Parsed};
+use dfuse::memory_map::{self, MemoryMap, Parsed};
 use serde::Serialize;
 
 use crate::exit::CliError;
@@ -28,8 +28,9 @@ pub struct MemmapArgs {
     json: bool,
 }
 
+/// A memory map as JSON: the one schema of `dfuse memmap --json` and the maps in `info`/`list --json`.
 #[derive(Serialize)]
-struct MapJson<'a> {
+pub struct MapJson<'a> {
     name: &'a str,
     segments: Vec<SegmentJson>,
     warnings: &'a [String],
@@ -43,6 +44,28 @@ struct SegmentJson {
     readable: bool,
     erasable: bool,
     writable: bool,
+}
+
+impl<'a> MapJson<'a> {
+    /// `map` with the warnings its string gave.
+    pub fn new(map: &'a MemoryMap, warnings: &'a [String]) -> MapJson<'a> {
+        MapJson {
+            name: &map.name,
+            segments: map
+                .segments
+                .iter()
+                .map(|s| SegmentJson {
+                    address: s.address,
+                    sector_size: s.sector_size,
+                    sector_count: s.sector_count,
+                    readable: s.access.readable,
+                    erasable: s.access.erasable,
+                    writable: s.access.writable,
+                })
+                .collect(),
+            warnings,
+        }
+    }
 }
 
 pub fn run(args: MemmapArgs) -> Result<(), CliError> {
@@ -59,23 +82,7 @@ pub fn run(args: MemmapArgs) -> Result<(), CliError> {
 }
 
 fn print_json(parsed: &Parsed) {
-    let map = MapJson {
-        name: &parsed.map.name,
-        segments: parsed
-            .map
-            .segments
-            .iter()
-            .map(|s| SegmentJson {
-                address: s.address,
-                sector_size: s.sector_size,
-                sector_count: s.sector_count,
-                readable: s.access.readable,
-                erasable: s.access.erasable,
-                writable: s.access.writable,
-            })
-            .collect(),
-        warnings: &parsed.warnings,
-    };
+    let map = MapJson::new(&parsed.map, &parsed.warnings);
     // Serialising these plain structs cannot fail.
     println!("{}", serde_json::to_string_pretty(&map).unwrap_or_default());
 }

@@ -15,7 +15,7 @@ const FORMATS: [&str; 5] = [
 ];
 
 fn chips() -> Vec<&'static str> {
-    dfuse::sim::CHIPS.iter().map(|c| c.id).collect()
+    dfuse_sim::CHIPS.iter().map(|c| c.id).collect()
 }
 
 /// The request log a run left behind, one JSON object per line.
@@ -98,7 +98,7 @@ fn every_chip_reads_back_exactly_what_each_example_format_flashed() {
     let expected = std::fs::read(example("blinky-f407.bin")).unwrap();
     for chip in chips() {
         let st_ids =
-            matches!(dfuse::sim::chips::find(chip), Some(c) if (c.vid, c.pid) == (0x0483, 0xDF11));
+            matches!(dfuse_sim::chips::find(chip), Some(c) if (c.vid, c.pid) == (0x0483, 0xDF11));
         if chip == "stm32f205" {
             // Particle's bootloader keeps 0x08000000-0x0800BFFF read-only: the image goes to the application area.
             let bin = example("blinky-f407.bin");
@@ -202,7 +202,7 @@ fn refusals_come_before_any_erase_with_their_exit_codes() {
     assert_fails(
         &out,
         3,
-        "the file is for device 0483:DF11 (its DFU suffix), but this device is 28E9:0189; pass --ignore-ids",
+        "error[foreign-file]: the file is for device 0483:DF11 (its DFU suffix), but this device is 28E9:0189\n  help: check that the file is for this board; pass --ignore-ids",
     );
     assert_eq!(erase_requests(&log), 0);
 
@@ -366,7 +366,7 @@ fn erase_leave_info_and_list() {
         stdout(&out)
     );
     let out = dfuse(["flash", p(&example("blinky-f407.hex"))]);
-    assert_fails(&out, 5, "no DfuSe device found on USB");
+    assert_fails(&out, 5, "error[no-device]: no DfuSe device found\n  help: connect the board in DFU mode (BOOT0 high, then reset), or try a simulated board: --device sim:<chip>, one of: stm32f407");
     let out = dfuse([
         "flash",
         p(&example("blinky-f407.hex")),
@@ -470,7 +470,7 @@ fn serial_and_vid_pid_filter_the_device() {
     assert_fails(
         &out,
         5,
-        "no DfuSe device matches --serial 1234; present:\n  sim:stm32f072",
+        "error[no-match]: no DfuSe device matches with serial 1234; present:\n  sim:stm32f072",
     );
     let out = dfuse([
         "flash",
@@ -483,7 +483,7 @@ fn serial_and_vid_pid_filter_the_device() {
     assert_fails(
         &out,
         5,
-        "no DfuSe device matches --vid-pid 28e9:0189; present:",
+        "no DfuSe device matches with VID:PID 28e9:0189; present:",
     );
     let out = dfuse(["info", "--device", "sim:stm32f072", "--vid-pid", "0483"]);
     assert_fails(&out, 2, "--vid-pid takes VID:PID in hexadecimal");

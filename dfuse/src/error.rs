@@ -1,13 +1,22 @@
 //! Errors of operations on a device: which request, where, in what state, and what to do.
+//!
+//! Every error has a stable [`code`](DeviceError::code) (for scripts and
+//! `--json` results) and a [`help`](DeviceError::help) line worded for any
+//! front end: it names no command-line flag and no button.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::plan::PlanError;
 use crate::protocol::{Request, State, Status};
+use crate::select::SelectError;
+use crate::session::Unit;
 use crate::transport::TransportError;
 
 /// Why an operation on a device failed.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DeviceError {
     /// A request itself failed.
     #[error("{request} for {operation} failed: {source}")]
@@ -16,6 +25,14 @@ pub enum DeviceError {
         request: Request,
         /// What it was for, with the address (e.g. "erase sector at 0x08020000").
         operation: String,
+        /// How it failed.
+        source: TransportError,
+    },
+    /// Selecting an alternate setting (SET_INTERFACE) failed.
+    #[error("SET_INTERFACE to alternate setting {alt} failed: {source}")]
+    SelectAlt {
+        /// The alternate setting.
+        alt: u8,
         /// How it failed.
         source: TransportError,
     },
@@ -61,6 +78,29 @@ pub enum DeviceError {
         /// Byte read.
         found: u8,
     },
+    /// The memory ended before everything asked for was read.
+    #[error(
+        "the memory of alternate setting {alt} ends at {end:#010X}: only {read} of {wanted} bytes could be read"
+    )]
+    ShortRead {
+        /// The alternate setting.
+        alt: u8,
+        /// Where reading stopped.
+        end: u64,
+        /// Bytes read.
+        read: u64,
+        /// Bytes asked for.
+        wanted: u64,
+    },
+    /// The USB devices could not be listed.
+    #[error("cannot list the USB devices: {source}")]
+    Enumerate {
+        /// Why.
+        source: TransportError,
+    },
+    /// No single device fits the selection.
+    #[error(transparent)]
+    Select(#[from] SelectError),
     /// The device could not be opened.
     #[error("cannot open the device at {location}: {source}")]
     Open {
@@ -69,12 +109,41 @@ pub enum DeviceError {
         /// Why.
         source: TransportError,
     },
+    /// A board that reset did not come back in time.
+    #[error("the board at {location} did not come back within {} s", timeout.as_secs())]
+    NoReturn {
+        /// Where it was.
+        location: String,
+        /// How long was waited.
+        timeout: Duration,
+    },
     /// The image does not fit the region.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A .dfu file whose suffix names another device.
+    #[error(
+        "the file is for device {:04X}:{:04X} (its DFU suffix), but this device is {:04X}:{:04X}",
+        file.0, file.1, device.0, device.1
+    )]
+    ForeignFile {
+        /// VID and PID the file names.
+        file: (u16, u16),
+        /// VID and PID of the device.
+        device: (u16, u16),
+    },
     /// The requested alternate setting does not exist or has no memory map.
     #[error("{0}")]
     Target(String),
+    /// A range to erase that is not all erasable memory.
+    #[error("cannot erase {address:#010X} in {region:?}: {why}")]
+    NotErasable {
+        /// The first address that cannot be erased.
+        address: u64,
+        /// The region's name.
+        region: String,
+        /// Why.
+        why: &'static str,
+    },
     /// The device table says dfuse cannot flash this device.
     #[error("{0}")]
     Unsupported(String),
@@ -83,46 +152,151 @@ pub enum DeviceError {
     Cancelled {
         /// The phase that was under way ("erase", "write", ...).
         phase: &'static str,
+        /// How much of that phase was done.
+        done: u64,
+        /// The phase's size.
+        total: u64,
+        /// What `done` and `total` count.
+        unit: Unit,
     },
+    /// What was read cannot be put in the file asked for.
+    #[error("cannot write {}: {reason}", path.display())]
+    Output {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Save {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: Arc<std::io::Error>,
+    },
+    /// A simulated board's state or log could not be loaded or saved.
+    #[error("simulated board: {0}")]
+    Simulator(String),
 }
 
+impl PartialEq for DeviceError {
+    /// Equal when of the same kind and saying the same.
+    fn eq(&self, other: &Self) -> bool {
+        self.code() == other.code() && self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for DeviceError {}
+
 impl DeviceError {
-    /// What the user can do about it.
-    pub fn help(&self) -> &'static str {
+    /// Every code a [`DeviceError`] can have (those of transport failures included).
+    pub const CODES: &[&str] = &[
+        "request-failed",
+        "set-interface-failed",
+        "device-status",
+        "busy-too-long",
+        "not-idle",
+        "bad-reply",
+        "verify-mismatch",
+        "short-read",
+        "enumeration-failed",
+        "no-device",
+        "no-match",
+        "ambiguous",
+        "open-failed",
+        "no-return",
+        "plan-empty",
+        "too-large",
+        "outside-map",
+        "not-writable",
+        "foreign-file",
+        "no-such-alt",
+        "not-erasable",
+        "unsupported-device",
+        "cancelled",
+        "bad-output",
+        "save-failed",
+        "simulator",
+        "read-protected",
+    ];
+
+    /// A stable identifier of the kind of failure, for scripts.
+    pub fn code(&self) -> &'static str {
         match self {
-            DeviceError::Transport {
-                source: TransportError::Disconnected,
-                ..
-            } => {
-                "the device left the bus: check the cable and that nothing reset the board, then try again"
-            }
-            DeviceError::Transport {
-                source: TransportError::AccessDenied(_),
-                ..
-            } => {
-                "you lack permission to use the device: install the udev rule (Linux) or the WinUSB driver (Windows)"
-            }
-            DeviceError::Transport { .. } => {
-                "the device did not accept the request: replug the board and try again"
-            }
             DeviceError::Status {
                 status: Status::ErrVendor,
                 ..
-            } => {
-                "the chip is read-protected: `dfuse unprotect --yes` removes the protection and erases the chip"
-            }
+            } => "read-protected",
+            DeviceError::Transport { .. } => "request-failed",
+            DeviceError::SelectAlt { .. } => "set-interface-failed",
+            DeviceError::Status { .. } => "device-status",
+            DeviceError::BusyTooLong { .. } => "busy-too-long",
+            DeviceError::NotIdle { .. } => "not-idle",
+            DeviceError::BadReply { .. } => "bad-reply",
+            DeviceError::VerifyMismatch { .. } => "verify-mismatch",
+            DeviceError::ShortRead { .. } => "short-read",
+            DeviceError::Enumerate { .. } => "enumeration-failed",
+            DeviceError::Select(SelectError::NoDevice) => "no-device",
+            DeviceError::Select(SelectError::NoMatch { .. }) => "no-match",
+            DeviceError::Select(SelectError::Ambiguous { .. }) => "ambiguous",
+            DeviceError::Open { .. } => "open-failed",
+            DeviceError::NoReturn { .. } => "no-return",
+            DeviceError::Plan(error) => error.code(),
+            DeviceError::ForeignFile { .. } => "foreign-file",
+            DeviceError::Target(_) => "no-such-alt",
+            DeviceError::NotErasable { .. } => "not-erasable",
+            DeviceError::Unsupported(_) => "unsupported-device",
+            DeviceError::Cancelled { .. } => "cancelled",
+            DeviceError::Output { .. } => "bad-output",
+            DeviceError::Save { .. } => "save-failed",
+            DeviceError::Simulator(_) => "simulator",
+        }
+    }
+
+    /// The transport failure behind this error, if there is one.
+    pub fn transport(&self) -> Option<&TransportError> {
+        match self {
+            DeviceError::Transport { source, .. }
+            | DeviceError::SelectAlt { source, .. }
+            | DeviceError::Enumerate { source }
+            | DeviceError::Open { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// True when the fault is in what was asked (the file, the range, the
+    /// region), not in the device: nothing was sent that changed the board.
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            DeviceError::Plan(_)
+                | DeviceError::ForeignFile { .. }
+                | DeviceError::Target(_)
+                | DeviceError::NotErasable { .. }
+                | DeviceError::Output { .. }
+        )
+    }
+
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            DeviceError::Transport { source, .. }
+            | DeviceError::SelectAlt { source, .. }
+            | DeviceError::Enumerate { source }
+            | DeviceError::Open { source, .. } => source.help(),
+            DeviceError::Status {
+                status: Status::ErrVendor,
+                ..
+            } => "the chip is read-protected: removing the protection (read-unprotect) erases the whole chip",
             DeviceError::Status {
                 status: Status::ErrTarget | Status::ErrAddress,
                 ..
-            } => {
-                "the address is not valid for this region: check --address and --alt against `dfuse info`"
-            }
+            } => "the address is not valid for this region: check the address and the alternate setting against the memory map",
             DeviceError::Status {
                 status: Status::ErrWrite | Status::ErrProg | Status::ErrCheckErased,
                 ..
-            } => {
-                "the flash could not be written: it may not be erased or may be write-protected; try --mass-erase"
-            }
+            } => "the flash could not be written: it may not be erased or may be write-protected; try a mass erase first",
             DeviceError::Status { .. } => "replug the board and try again",
             DeviceError::BusyTooLong { .. } => {
                 "the operation took far longer than the chip should need: power-cycle the board and try again"
@@ -133,25 +307,38 @@ impl DeviceError {
             DeviceError::VerifyMismatch { .. } => {
                 "the flash does not hold what was written: the sector may be write-protected or worn"
             }
-            DeviceError::Open {
-                source: TransportError::AccessDenied(_),
-                ..
-            } => {
-                "you lack permission to use the device: on Linux install the udev rule (assets/60-dfuse.rules) and replug; on Windows bind WinUSB (drivers-win)"
+            DeviceError::ShortRead { .. } => {
+                "read less: the memory map of the alternate setting shows where its memory ends"
             }
-            DeviceError::Open { .. } => {
-                "replug the board, check that no other program uses it, and try again"
+            DeviceError::Select(SelectError::NoDevice) => {
+                "connect the board in DFU mode (BOOT0 high, then reset)"
+            }
+            DeviceError::Select(SelectError::NoMatch { .. }) => {
+                "choose one of the devices present, by location, serial or VID:PID"
+            }
+            DeviceError::Select(SelectError::Ambiguous { .. }) => {
+                "name one board by its location (the first column)"
+            }
+            DeviceError::NoReturn { .. } => {
+                "the board did not re-enter DFU mode: check BOOT0 and reset it by hand"
             }
             DeviceError::Plan(error) => error.help(),
-            DeviceError::Target(_) => {
-                "`dfuse info` lists the alternate settings and their memory maps"
+            DeviceError::ForeignFile { .. } => {
+                "check that the file is meant for this board; its device IDs can be ignored if you are sure"
+            }
+            DeviceError::Target(_) => "the device's alternate settings and memory maps show what it has",
+            DeviceError::NotErasable { .. } => {
+                "choose a range inside erasable memory: the memory map shows which sectors can be erased"
             }
             DeviceError::Unsupported(_) => {
-                "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table (--device-db)"
+                "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table"
             }
             DeviceError::Cancelled { .. } => {
                 "the flash may be partly erased or written: flash the firmware again before starting it"
             }
+            DeviceError::Output { .. } => "name a file ending in .bin, .hex or .dfu",
+            DeviceError::Save { .. } => "check the path, free space and permissions",
+            DeviceError::Simulator(_) => "check the simulated board's state and log files",
         }
     }
 }

@@ -1,33 +1,36 @@
-//! The DfuSe host library.
+//! The DfuSe host library: flash STM32 and other DfuSe devices over USB DFU.
 //!
-//! Layers, from the bottom (see ARCHITECTURE.md):
-//! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`).
+//! Front ends open a board as a [`Device`] and ask it to plan, flash, read,
+//! erase, unprotect and leave; everything below that is here too, in layers
+//! (see `docs/ARCHITECTURE.md` in the repository):
+//! - [`device`]: the facade: boards, profiles (quirks applied), operations.
+//! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`) and sector geometry.
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
 //! - [`matching`]: which protocol and quirks a device gets (the device table).
-//! - [`flash`]: firmware files planned onto alternate settings, written and verified.
-//! - [`output`]: files written whole or not at all.
 //! - [`plan`]: what a flash will erase and write, validated before anything moves.
-//! - [`profile`]: what a device's matched record means for its settings and memory maps.
 //! - [`select`]: choosing one device by location, serial and VID:PID.
-//! - [`session`]: operations on a device, with progress events.
+//! - [`session`]: operations on a transport, with progress events.
 //! - [`transport`]: the trait every device is reached through.
 //! - [`usb`]: real devices through nusb, behind that trait.
-//! - [`sim`]: simulated bootloaders behind that trait, on a virtual clock.
+//! - [`output`]: files written whole or not at all.
 //!
-//! Firmware files live in the `dfu-file` crate.
+//! Firmware files live in the `dfu-file` crate; simulated bootloaders in `dfuse-sim`.
+//!
+//! Requests are traced through the [`log`](https://docs.rs/log) crate (target
+//! `dfuse::request`, level trace); progress comes as [`session::Event`]s.
+#![warn(missing_docs)]
 
 mod error;
-pub mod flash;
+pub mod device;
 pub mod matching;
 pub mod memory_map;
 pub mod output;
 pub mod plan;
-pub mod profile;
 pub mod protocol;
 pub mod select;
 pub mod session;
-pub mod sim;
 pub mod transport;
 pub mod usb;
 
+pub use device::{Board, Device};
 pub use error::DeviceError;

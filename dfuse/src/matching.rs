@@ -1,6 +1,6 @@
 //! Which protocol and quirks a DFU interface gets: a prioritised table of records.
 //!
-//! The built-in table is `assets/devices.toml` (compiled in). A user table is
+//! The built-in table is `dfuse/devices.toml` (compiled in). A user table is
 //! read first, so among records of equal priority a user record wins. See the
 //! table's header for the grammar and the six priorities.
 
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 /// The built-in table's text.
-pub const BUILT_IN: &str = include_str!("../../assets/devices.toml");
+pub const BUILT_IN: &str = include_str!("../devices.toml");
 
 /// Which protocol a device speaks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -188,6 +188,7 @@ impl fmt::Display for Interface {
 
 /// A table that could not be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TableError {
     /// Not valid TOML, or unknown fields.
     #[error("{table}: {message}")]
@@ -207,6 +208,28 @@ pub enum TableError {
         /// The record's name.
         name: String,
     },
+}
+
+impl TableError {
+    /// A stable identifier of the kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TableError::Syntax { .. } => "table-syntax",
+            TableError::Shape { .. } => "table-shape",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            TableError::Syntax { .. } => {
+                "fix the device table: each record is a [[device]] with the fields the built-in table's header lists"
+            }
+            TableError::Shape { .. } => {
+                "give the record one of the six field combinations the built-in table's header lists"
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]

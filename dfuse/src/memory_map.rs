@@ -79,10 +79,68 @@ pub struct MemoryMap {
     pub segments: Vec<Segment>,
 }
 
+/// One erase unit of a memory map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Sector {
+    /// First address.
+    pub address: u32,
+    /// Size in bytes.
+    pub size: u32,
+}
+
+impl Sector {
+    /// One past the last address.
+    pub fn end(&self) -> u64 {
+        u64::from(self.address) + u64::from(self.size)
+    }
+}
+
 impl MemoryMap {
     /// The segment holding `address`, if any.
     pub fn segment_at(&self, address: u64) -> Option<&Segment> {
         self.segments.iter().find(|s| s.contains(address))
+    }
+
+    /// The first address of the map (the start of its first segment).
+    pub fn start(&self) -> Option<u32> {
+        self.segments.first().map(|s| s.address)
+    }
+
+    /// Every sector of the map with its segment, in string order.
+    pub fn sectors(&self) -> impl Iterator<Item = (Sector, &Segment)> {
+        self.segments.iter().flat_map(|segment| {
+            (0..segment.sector_count).map_while(move |i| {
+                let start = u64::from(segment.address) + u64::from(i) * u64::from(segment.sector_size);
+                Some((
+                    Sector {
+                        address: u32::try_from(start).ok()?,
+                        size: segment.sector_size,
+                    },
+                    segment,
+                ))
+            })
+        })
+    }
+
+    /// The sectors that cover `start..end` (at least one byte), in address order,
+    /// each with its segment; or the first address in that range with no memory.
+    pub fn sectors_covering(&self, start: u64, end: u64) -> Result<Vec<(Sector, &Segment)>, u64> {
+        let end = end.max(start + 1);
+        let mut covering = Vec::new();
+        let mut at = start;
+        while at < end {
+            let segment = self.segment_at(at).ok_or(at)?;
+            let size = u64::from(segment.sector_size);
+            let first = u64::from(segment.address) + (at - u64::from(segment.address)) / size * size;
+            let sector = Sector {
+                // Inside a segment, which ends at 4 GiB at most.
+                address: first as u32,
+                size: segment.sector_size,
+            };
+            covering.push((sector, segment));
+            at = sector.end();
+        }
+        Ok(covering)
     }
 }
 
@@ -97,6 +155,7 @@ pub struct Parsed {
 
 /// Why a string yields no memory map.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MemoryMapError {
     /// The string is not a DfuSe layout at all (no leading `@`).
     #[error("no memory map: {text:?} is not a DfuSe layout (it does not start with '@')")]
@@ -128,6 +187,29 @@ pub enum MemoryMapError {
         /// Its sector size in bytes.
         size: u64,
     },
+}
+
+impl MemoryMapError {
+    /// A stable identifier of the kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MemoryMapError::NotDfuse { .. } => "memmap-not-dfuse",
+            MemoryMapError::Malformed { .. } => "memmap-malformed",
+            MemoryMapError::Overflow { .. } => "memmap-overflow",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            MemoryMapError::NotDfuse { .. } => {
+                "this alternate setting has no DfuSe memory map; a layout can be given in the device table"
+            }
+            MemoryMapError::Malformed { .. } | MemoryMapError::Overflow { .. } => {
+                "pass the alternate setting's string exactly as the device reports it; a corrected layout can be given in the device table"
+            }
+        }
+    }
 }
 
 /// Decodes an alternate setting's string.

@@ -1,7 +1,7 @@
 //! Flash plans: from an image and a memory map to the exact erases and writes,
 //! or a precise refusal before a single byte moves.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use dfu_file::{Image, Span};
 
@@ -29,14 +29,7 @@ impl Default for PlanOptions {
     }
 }
 
-/// One sector to erase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Sector {
-    /// First address.
-    pub address: u32,
-    /// Size in bytes.
-    pub size: u32,
-}
+pub use crate::memory_map::Sector;
 
 /// Contiguous bytes written after one set-address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,6 +60,7 @@ impl FlashPlan {
 
 /// Why an image cannot go where it was asked to.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlanError {
     /// The image holds no data.
     #[error("the image holds no data: there is nothing to flash")]
@@ -106,18 +100,28 @@ pub enum PlanError {
 }
 
 impl PlanError {
+    /// A stable identifier of the kind of refusal.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PlanError::Empty => "plan-empty",
+            PlanError::TooLarge { .. } => "too-large",
+            PlanError::OutsideMap { .. } => "outside-map",
+            PlanError::NotWritable { .. } => "not-writable",
+        }
+    }
+
     /// What the user can do about it.
     pub fn help(&self) -> &'static str {
         match self {
             PlanError::Empty => "check that the file is the firmware you meant",
             PlanError::TooLarge { .. } => {
-                "this firmware is for a larger part, or the wrong region (--alt) was chosen"
+                "this firmware is for a larger part, or for another memory region (alternate setting)"
             }
             PlanError::OutsideMap { .. } => {
-                "check the load address (--address for .bin files) and the region (--alt); `dfuse info` shows the memory map"
+                "check the load address (raw .bin files have none of their own) and the memory region; the device's memory map shows what it has"
             }
             PlanError::NotWritable { .. } => {
-                "that memory guards something (often a bootloader); pass --force only if you are sure"
+                "that memory guards something (often a bootloader): write there only if you are sure"
             }
         }
     }
@@ -148,36 +152,25 @@ pub fn plan(image: &Image, map: &MemoryMap, options: &PlanOptions) -> Result<Fla
             region: map.name.clone(),
         });
     }
-    let mut sectors = BTreeMap::new();
+    let mut sectors = BTreeSet::new();
     let mut runs = Vec::new();
     for piece in image.segments() {
-        let mut at = u64::from(piece.address());
-        let end = piece.end();
+        let (start, end) = (u64::from(piece.address()), piece.end());
+        let covering = map
+            .sectors_covering(start, end)
+            .map_err(|at| outside(map, at, end))?;
         let mut all_erasable = true;
-        while at < end {
-            let segment = map.segment_at(at).ok_or_else(|| outside(map, at, end))?;
-            let chunk_end = end.min(segment.end());
-            check_writable(
-                segment,
-                Span {
-                    start: at,
-                    end: chunk_end,
-                },
-                map,
-                options,
-            )?;
+        for (sector, segment) in covering {
+            let range = Span {
+                start: start.max(u64::from(segment.address)),
+                end: end.min(segment.end()),
+            };
+            check_writable(segment, range, map, options)?;
             if segment.access.erasable {
-                let size = u64::from(segment.sector_size);
-                let base = u64::from(segment.address);
-                let mut sector = base + (at - base) / size * size;
-                while sector < chunk_end {
-                    sectors.insert(sector as u32, segment.sector_size);
-                    sector += size;
-                }
+                sectors.insert(sector);
             } else {
                 all_erasable = false;
             }
-            at = chunk_end;
         }
         let unit = if all_erasable {
             options.write_unit.max(1)
@@ -191,10 +184,7 @@ pub fn plan(image: &Image, map: &MemoryMap, options: &PlanOptions) -> Result<Fla
         erase: if options.mass_erase {
             Vec::new()
         } else {
-            sectors
-                .into_iter()
-                .map(|(address, size)| Sector { address, size })
-                .collect()
+            sectors.into_iter().collect()
         },
         runs: merge(runs),
     })

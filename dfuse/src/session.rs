@@ -1,7 +1,9 @@
 //! Sessions: DfuSe operations on a [`Transport`], reporting progress through a callback.
 //!
 //! Every wait honours bwPollTimeout and is bounded; the session never prints.
+//! Its tests run against the simulated chips, in the `dfuse-sim` crate (`sim/tests/session.rs`).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -42,9 +44,12 @@ impl Default for Settings {
 
 /// The phases an operation reports progress in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Phase {
     /// Erasing sectors (bytes of sectors).
     Erase,
+    /// Erasing the whole flash (one step).
+    MassErase,
     /// Writing (bytes).
     Write,
     /// Reading back and comparing (bytes).
@@ -58,38 +63,53 @@ impl Phase {
     pub fn name(self) -> &'static str {
         match self {
             Phase::Erase => "erase",
+            Phase::MassErase => "mass erase",
             Phase::Write => "write",
             Phase::Verify => "verify",
             Phase::Read => "read",
         }
     }
+    /// What the phase's amounts count.
+    pub fn unit(self) -> Unit {
+        match self {
+            Phase::MassErase => Unit::Steps,
+            _ => Unit::Bytes,
+        }
+    }
 }
 
-/// Something a caller may want to show.
+/// What a phase's `total` and `done` count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Bytes.
+    Bytes,
+    /// Steps of an operation whose size is not known (a mass erase is one step).
+    Steps,
+}
+
+/// Progress a caller may want to show. Requests are traced through the `log`
+/// crate instead (target `dfuse::request`, level trace).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
-    /// A phase begins; `total` is its size in bytes.
+    /// A phase begins; `total` is its size in the phase's [`Unit`].
     Begin {
         /// The phase.
         phase: Phase,
-        /// Its size in bytes.
+        /// Its size.
         total: u64,
     },
-    /// Bytes done so far in the current phase.
+    /// Done so far in the phase.
     Progress {
-        /// Bytes done.
+        /// The phase.
+        phase: Phase,
+        /// Done so far.
         done: u64,
     },
-    /// The current phase ended.
-    End,
-    /// A request is about to be sent (for verbose output).
-    Request {
-        /// The request.
-        request: Request,
-        /// wValue.
-        value: u16,
-        /// Data bytes out or asked for.
-        length: usize,
+    /// The phase ended.
+    End {
+        /// The phase.
+        phase: Phase,
     },
 }
 
@@ -115,9 +135,9 @@ pub struct Session<'a, T: Transport + ?Sized> {
     /// overridden (the device computes addresses with its own wTransferSize).
     blocks_per_address: u64,
     /// Set by another thread to stop between requests.
-    cancel: Option<&'a AtomicBool>,
-    /// The phase under way, for a cancellation's message.
-    phase: Option<Phase>,
+    cancel: Option<Arc<AtomicBool>>,
+    /// The phase under way with its total and progress, for events and a cancellation's message.
+    phase: Option<(Phase, u64, u64)>,
 }
 
 impl<'a, T: Transport + ?Sized> Session<'a, T> {
@@ -137,11 +157,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         };
         transport
             .select_alt(alt)
-            .map_err(|source| DeviceError::Transport {
-                request: Request::GetStatus,
-                operation: format!("selecting alternate setting {alt}"),
-                source,
-            })?;
+            .map_err(|source| DeviceError::SelectAlt { alt, source })?;
         let mut session = Session {
             transport,
             events,
@@ -159,29 +175,53 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     ///
     /// A cancelled operation brings the device back to dfuIDLE and fails with
     /// [`DeviceError::Cancelled`]; what was erased or written so far stays so.
-    pub fn cancel_on(mut self, flag: &'a AtomicBool) -> Self {
+    pub fn cancel_on(mut self, flag: Arc<AtomicBool>) -> Self {
         self.cancel = Some(flag);
         self
     }
 
-    fn emit(&mut self, event: Event) {
-        match event {
-            Event::Begin { phase, .. } => self.phase = Some(phase),
-            Event::End => self.phase = None,
-            _ => {}
+    fn begin(&mut self, phase: Phase, total: u64) {
+        self.phase = Some((phase, total, 0));
+        (self.events)(&Event::Begin { phase, total });
+    }
+
+    fn progress(&mut self, done: u64) {
+        if let Some((phase, _, so_far)) = &mut self.phase {
+            *so_far = done;
+            let phase = *phase;
+            (self.events)(&Event::Progress { phase, done });
         }
-        (self.events)(&event);
+    }
+
+    fn end(&mut self) {
+        if let Some((phase, _, _)) = self.phase.take() {
+            (self.events)(&Event::End { phase });
+        }
+    }
+
+    fn trace(request: Request, value: u16, length: usize) {
+        log::trace!(target: "dfuse::request", "{request} wValue={value} length={length}");
     }
 
     /// Fails with [`DeviceError::Cancelled`], the device back in dfuIDLE, once cancelled.
     fn check_cancel(&mut self) -> Result<(), DeviceError> {
-        if !self.cancel.is_some_and(|flag| flag.load(Ordering::Relaxed)) {
+        if !self
+            .cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+        {
             return Ok(());
         }
-        let phase = self.phase.map_or("operation", Phase::name);
-        self.emit(Event::End);
+        let (phase, total, done) = self.phase.unwrap_or((Phase::Read, 0, 0));
+        let name = self.phase.map_or("operation", |(phase, _, _)| phase.name());
+        self.end();
         self.recover()?;
-        Err(DeviceError::Cancelled { phase })
+        Err(DeviceError::Cancelled {
+            phase: name,
+            done,
+            total,
+            unit: phase.unit(),
+        })
     }
 
     fn out(
@@ -191,11 +231,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         data: &[u8],
         operation: &str,
     ) -> Result<(), DeviceError> {
-        self.emit(Event::Request {
-            request,
-            value,
-            length: data.len(),
-        });
+        Self::trace(request, value, data.len());
         self.transport
             .control_out(request, value, data, self.settings.request)
             .map_err(|source| DeviceError::Transport {
@@ -206,11 +242,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     }
 
     fn status(&mut self, operation: &str) -> Result<StatusReply, DeviceError> {
-        self.emit(Event::Request {
-            request: Request::GetStatus,
-            value: 0,
-            length: StatusReply::LEN,
-        });
+        Self::trace(Request::GetStatus, 0, StatusReply::LEN);
         let bytes = self
             .transport
             .control_in(
@@ -327,30 +359,25 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     /// Erases `sectors` one by one.
     pub fn erase(&mut self, sectors: &[Sector]) -> Result<(), DeviceError> {
         let total = sectors.iter().map(|s| u64::from(s.size)).sum();
-        self.emit(Event::Begin {
-            phase: Phase::Erase,
-            total,
-        });
+        self.begin(Phase::Erase, total);
         let mut done = 0;
         for sector in sectors {
             self.check_cancel()?;
             self.command(Command::Erase(sector.address), self.settings.operation)?;
             done += u64::from(sector.size);
-            self.emit(Event::Progress { done });
+            self.progress(done);
         }
-        self.emit(Event::End);
+        self.end();
         self.abort("finishing the erase")
     }
 
     /// Erases the whole flash.
     pub fn mass_erase(&mut self) -> Result<(), DeviceError> {
-        self.emit(Event::Begin {
-            phase: Phase::Erase,
-            total: 1,
-        });
+        self.begin(Phase::MassErase, 1);
+        self.check_cancel()?;
         self.command(Command::MassErase, self.settings.mass_erase)?;
-        self.emit(Event::Progress { done: 1 });
-        self.emit(Event::End);
+        self.progress(1);
+        self.end();
         self.abort("finishing the mass erase")
     }
 
@@ -365,10 +392,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         } else if !plan.erase.is_empty() {
             self.erase(&plan.erase)?;
         }
-        self.emit(Event::Begin {
-            phase: Phase::Write,
-            total: plan.write_len(),
-        });
+        self.begin(Phase::Write, plan.write_len());
         let size = usize::from(self.transfer_size);
         let mut done = 0u64;
         for run in &plan.runs {
@@ -400,26 +424,26 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                             source: TransportError::Disconnected,
                             ..
                         }) if last && !erasable => {
-                            self.emit(Event::Progress { done });
-                            self.emit(Event::End);
+                            self.progress(done);
+                            self.end();
                             return Ok(Written::DeviceReset);
                         }
                         other => other?,
                     }
-                    self.emit(Event::Progress { done });
+                    self.progress(done);
                 }
             }
         }
-        self.emit(Event::End);
+        self.end();
         self.abort("finishing the write")?;
         Ok(Written::Done)
     }
 
     /// Reads `len` bytes from `address`, reported as `phase`; fewer when the memory ends first.
     pub fn upload(&mut self, address: u32, len: u64, phase: Phase) -> Result<Vec<u8>, DeviceError> {
-        self.emit(Event::Begin { phase, total: len });
+        self.begin(phase, len);
         let data = self.read_range(address, len, 0)?;
-        self.emit(Event::End);
+        self.end();
         Ok(data)
     }
 
@@ -450,11 +474,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 }
                 self.check_cancel()?;
                 let block = FIRST_DATA_BLOCK + i as u16;
-                self.emit(Event::Request {
-                    request: Request::Upload,
-                    value: block,
-                    length: usize::from(want),
-                });
+                Self::trace(Request::Upload, block, usize::from(want));
                 let at = u64::from(chunk_address) + i * size;
                 let bytes = self
                     .transport
@@ -465,9 +485,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                         source,
                     })?;
                 data.extend_from_slice(&bytes);
-                self.emit(Event::Progress {
-                    done: progress_base + data.len() as u64,
-                });
+                self.progress(progress_base + data.len() as u64);
                 if bytes.len() < usize::from(want) {
                     break 'chunks; // a short read: the memory ends here
                 }
@@ -479,10 +497,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
 
     /// Reads back every run of `plan` and compares.
     pub fn verify(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
-        self.emit(Event::Begin {
-            phase: Phase::Verify,
-            total: plan.write_len(),
-        });
+        self.begin(Phase::Verify, plan.write_len());
         let mut done = 0;
         for run in &plan.runs {
             let read = self.read_range(run.address, run.data.len() as u64, done)?;
@@ -500,7 +515,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 });
             }
         }
-        self.emit(Event::End);
+        self.end();
         Ok(())
     }
 
@@ -562,5 +577,3 @@ fn device_reset(error: &DeviceError) -> bool {
     )
 }
 
-#[cfg(test)]
-mod tests;

@@ -4,6 +4,8 @@
 //! (simulated bootloaders on a virtual clock). Time is part of the trait so
 //! that simulated devices never make a test sleep.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::protocol::{FunctionalDescriptor, Request};
@@ -46,8 +48,47 @@ pub struct DeviceInfo {
     pub functional: FunctionalDescriptor,
 }
 
-/// How a transfer failed, as the rest of the library needs to tell apart.
+/// An operating-system or USB-stack error behind a [`TransportError`], kept typed:
+/// [`OsError::get`] gives the original (a `nusb::Error` for USB devices).
+#[derive(Clone, Debug)]
+pub struct OsError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl OsError {
+    /// Wraps `error`.
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> OsError {
+        OsError(Arc::new(error))
+    }
+
+    /// The original error.
+    pub fn get(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self.0.as_ref()
+    }
+}
+
+impl fmt::Display for OsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for OsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for OsError {
+    /// Equal when they say the same (the originals need not be comparable).
+    fn eq(&self, other: &Self) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for OsError {}
+
+/// How a transfer, or opening a device, failed: as the library and the user need to tell apart.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TransportError {
     /// The device answered with a STALL handshake.
     #[error("the device stalled the request")]
@@ -58,12 +99,70 @@ pub enum TransportError {
     /// The device is no longer on the bus.
     #[error("the device is gone (disconnected or reset)")]
     Disconnected,
-    /// The operating system refused access.
-    #[error("access to the device was denied: {0}")]
-    AccessDenied(String),
+    /// The operating system refused access (permissions).
+    #[error("access to the device was denied ({0})")]
+    AccessDenied(OsError),
+    /// Another program (or driver) has claimed the interface.
+    #[error("the device is busy: another program is using it ({0})")]
+    Busy(OsError),
+    /// The driver bound to the device is not one dfuse can use (Windows).
+    #[error("the {driver} driver bound to the device cannot be used ({source})")]
+    WrongDriver {
+        /// The bound driver's name.
+        driver: String,
+        /// What the system said.
+        source: OsError,
+    },
+    /// The device has no active configuration to read descriptors from.
+    #[error("the device has no active configuration ({0})")]
+    NoConfiguration(OsError),
     /// Any other I/O failure.
     #[error("USB I/O error: {0}")]
-    Io(String),
+    Io(OsError),
+}
+
+impl TransportError {
+    /// A stable identifier of the kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TransportError::Stall => "usb-stall",
+            TransportError::Timeout(_) => "usb-timeout",
+            TransportError::Disconnected => "usb-gone",
+            TransportError::AccessDenied(_) => "usb-access-denied",
+            TransportError::Busy(_) => "usb-busy",
+            TransportError::WrongDriver { .. } => "usb-wrong-driver",
+            TransportError::NoConfiguration(_) => "usb-no-configuration",
+            TransportError::Io(_) => "usb-io",
+        }
+    }
+
+    /// What the user can do about it.
+    pub fn help(&self) -> &'static str {
+        match self {
+            TransportError::Stall => {
+                "the device refused the request: replug the board and try again"
+            }
+            TransportError::Timeout(_) => {
+                "the device stopped answering: power-cycle the board and try again"
+            }
+            TransportError::Disconnected => {
+                "the device left the bus: check the cable and that nothing reset the board, then try again"
+            }
+            TransportError::AccessDenied(_) => {
+                "you lack permission to use the device: on Linux install the udev rule (60-dfuse.rules) and replug; on Windows bind the WinUSB driver"
+            }
+            TransportError::Busy(_) => {
+                "another program has the device open (another flasher, a serial monitor, a virtual machine): close it and try again"
+            }
+            TransportError::WrongDriver { .. } => {
+                "bind the WinUSB driver to the board (the dfuse WinUSB driver package, or Zadig)"
+            }
+            TransportError::NoConfiguration(_) => {
+                "the device is not configured by the system yet: replug it and try again"
+            }
+            TransportError::Io(_) => "replug the board and try again",
+        }
+    }
 }
 
 /// Control transfers to the DFU interface, alternate-setting selection and a clock.

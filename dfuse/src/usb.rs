@@ -7,7 +7,7 @@ use nusb::MaybeFuture;
 use nusb::transfer::{ControlIn, ControlOut, ControlType, Recipient, TransferError};
 
 use crate::protocol::{FUNCTIONAL_DESCRIPTOR_TYPE, FunctionalDescriptor, Request};
-use crate::transport::{AltSetting, DeviceInfo, Transport, TransportError};
+use crate::transport::{AltSetting, DeviceInfo, OsError, Transport, TransportError};
 
 /// Interface class, subclass of DFU (any protocol: some DfuSe devices report 0).
 const DFU_CLASS: (u8, u8) = (0xFE, 0x01);
@@ -21,7 +21,7 @@ pub struct Found {
     /// Identity, location and alternate settings (empty when the device could not be opened).
     pub info: DeviceInfo,
     /// Why the alternate settings could not be read, if they could not.
-    pub problem: Option<String>,
+    pub problem: Option<TransportError>,
     nusb: nusb::DeviceInfo,
 }
 
@@ -68,7 +68,7 @@ pub fn list() -> Result<Vec<Found>, TransportError> {
     }
     let devices = nusb::list_devices()
         .wait()
-        .map_err(|e| TransportError::Io(e.to_string()))?;
+        .map_err(|e| open_error(e, None))?;
     let mut found: Vec<Found> = devices
         .filter(|d| {
             d.interfaces()
@@ -111,7 +111,7 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
     };
     let problem = match device.open().wait() {
         Ok(opened) => read_descriptors(&opened, &mut info).err(),
-        Err(error) => Some(open_error(&error, device).to_string()),
+        Err(error) => Some(open_error(error, Some(device))),
     };
     Found {
         info,
@@ -121,10 +121,10 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
 }
 
 /// Fills in the alternate settings and the functional descriptor from the configuration descriptor.
-fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), String> {
+fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), TransportError> {
     let configuration = device
         .active_configuration()
-        .map_err(|e| format!("no active configuration: {e}"))?;
+        .map_err(|e| TransportError::NoConfiguration(OsError::new(e)))?;
     for alt in configuration.interface_alt_settings() {
         if alt.interface_number() != info.interface {
             continue;
@@ -175,24 +175,17 @@ fn read_string(device: &nusb::Device, index: NonZeroU8) -> Option<String> {
     Some(String::from_utf16_lossy(&units))
 }
 
-fn open_error(error: &nusb::Error, device: &nusb::DeviceInfo) -> TransportError {
+/// An error opening or claiming a device, classified by its cause.
+fn open_error(error: nusb::Error, device: Option<&nusb::DeviceInfo>) -> TransportError {
     match error.kind() {
-        nusb::ErrorKind::PermissionDenied => TransportError::AccessDenied(format!(
-            "{} ({:04X}:{:04X}): on Linux install assets/60-dfuse.rules into /etc/udev/rules.d and replug; \
-             on Windows bind the WinUSB driver (drivers-win)",
-            location(device),
-            device.vendor_id(),
-            device.product_id()
-        )),
+        nusb::ErrorKind::PermissionDenied => TransportError::AccessDenied(OsError::new(error)),
         nusb::ErrorKind::Disconnected => TransportError::Disconnected,
-        nusb::ErrorKind::Busy => {
-            TransportError::Io(format!("{error}: another program is using the device"))
-        }
-        nusb::ErrorKind::Unsupported => TransportError::AccessDenied(format!(
-            "{error}: the driver bound to the device ({}) cannot be used; bind WinUSB (drivers-win) or use Zadig",
-            bound_driver(device)
-        )),
-        _ => TransportError::Io(error.to_string()),
+        nusb::ErrorKind::Busy => TransportError::Busy(OsError::new(error)),
+        nusb::ErrorKind::Unsupported => TransportError::WrongDriver {
+            driver: device.map_or_else(|| "unknown".into(), bound_driver),
+            source: OsError::new(error),
+        },
+        _ => TransportError::Io(OsError::new(error)),
     }
 }
 
@@ -213,7 +206,7 @@ fn transfer_error(error: TransferError, timeout: Duration) -> TransportError {
         TransferError::Stall => TransportError::Stall,
         TransferError::Disconnected => TransportError::Disconnected,
         TransferError::Cancelled => TransportError::Timeout(timeout),
-        other => TransportError::Io(other.to_string()),
+        other => TransportError::Io(OsError::new(other)),
     }
 }
 
@@ -229,17 +222,17 @@ impl UsbTransport {
     /// Opens a found device and claims its DFU interface.
     pub fn open(found: &Found) -> Result<UsbTransport, TransportError> {
         if let Some(problem) = &found.problem {
-            return Err(TransportError::AccessDenied(problem.clone()));
+            return Err(problem.clone());
         }
         let device = found
             .nusb
             .open()
             .wait()
-            .map_err(|e| open_error(&e, &found.nusb))?;
+            .map_err(|e| open_error(e, Some(&found.nusb)))?;
         let interface = device
             .detach_and_claim_interface(found.info.interface)
             .wait()
-            .map_err(|e| open_error(&e, &found.nusb))?;
+            .map_err(|e| open_error(e, Some(&found.nusb)))?;
         Ok(UsbTransport {
             info: found.info.clone(),
             address: found.device_address(),
@@ -263,10 +256,7 @@ impl Transport for UsbTransport {
         self.interface
             .set_alt_setting(alt)
             .wait()
-            .map_err(|e| match e.kind() {
-                nusb::ErrorKind::Disconnected => TransportError::Disconnected,
-                _ => TransportError::Io(format!("selecting alternate setting {alt}: {e}")),
-            })
+            .map_err(|e| open_error(e, None))
     }
 
     fn control_out(

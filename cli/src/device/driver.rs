@@ -37,9 +37,9 @@ fn ids(info: &DeviceInfo) -> UsbIds {
 pub fn run(args: DriverArgs) -> Result<(), CliError> {
     let devices: Vec<(DeviceInfo, Option<String>)> = args
         .device
-        .listed()?
+        .boards()?
         .into_iter()
-        .map(|listed| (listed.info, listed.driver))
+        .map(|board| (board.profile.info, board.driver))
         .collect();
     if devices.is_empty() {
         println!("No DfuSe devices found.");
@@ -74,8 +74,8 @@ pub fn run(args: DriverArgs) -> Result<(), CliError> {
 
 #[cfg(test)]
 mod tests {
-    use dfuse::sim::SimTransport;
     use dfuse::transport::Transport;
+    use dfuse_sim::SimTransport;
 
     #[test]
     fn a_composite_device_gets_its_dfu_interface_ids() {

@@ -1,15 +1,12 @@
 //! `dfuse flash`: write a firmware file to a device, verify it, optionally start it.
 
 use clap::Args;
-use std::sync::atomic::AtomicBool;
-
-use dfu_file::Firmware;
-use dfuse::flash::{Flashed, TargetPlan, foreign_ids, plan_firmware, write_target};
-use dfuse::plan::PlanOptions;
+use dfuse::Device;
+use dfuse::device::{FlashOptions, Flashed, PlanRequest};
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
-use super::{DeviceArgs, OpenDevice};
+use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
 use crate::file::InputArgs;
 
@@ -23,7 +20,9 @@ Examples:
 Nothing is erased until the whole file has been checked against the device's
 memory map: data outside it, in read-only memory, or more than fits is refused
 first. Only the sectors the firmware touches are erased (or everything, with
---mass-erase); the result is read back and compared unless --no-verify.";
+--mass-erase); the result is read back and compared unless --no-verify.
+Ctrl-C stops between two requests and leaves the board in DFU mode, idle
+(exit code 130); a second Ctrl-C exits at once.";
 
 /// Arguments of `dfuse flash`.
 #[derive(Args, Debug)]
@@ -64,52 +63,59 @@ pub fn run(args: FlashArgs) -> Result<(), CliError> {
     }
     let bytes = args.input.load()?;
     let firmware = args.input.read(&bytes, args.input.address, false)?;
-    let mut device = args.device.open()?;
-    let result = flash(&args, &firmware, &mut device);
-    let closed = device.close();
-    result.and(closed)
+    if firmware.targets.len() > 1 && args.alt.is_some() {
+        return Err(CliError::Usage(
+            "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
+        ));
+    }
+    with_device(&args.device, |device| flash(&args, &firmware, device))
 }
 
-fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Result<(), CliError> {
+fn flash(args: &FlashArgs, firmware: &dfu_file::Firmware, device: &mut Device) -> Result<(), CliError> {
     let mut reporter = Reporter::new(args.output);
-    check_ids(args, firmware, device)?;
-    let plans = plan_targets(args, firmware, device)?;
+    let request = PlanRequest {
+        alt: args
+            .alt
+            .as_deref()
+            .map(|alt| device.profile().find_alt(alt))
+            .transpose()?,
+        force: args.force,
+        mass_erase: args.mass_erase,
+        ignore_ids: args.ignore_ids,
+    };
+    let plans = device.profile().plan(firmware, &request)?;
+    let options = FlashOptions {
+        verify: !args.no_verify,
+        leave: None,
+    };
+    let report = device.flash(&plans, &options, &mut |event| reporter.event(event))?;
     let name = device.info().location.clone();
-    let never = AtomicBool::new(false);
     let mut results = Vec::new();
-    for target in &plans {
-        let mut on_event = |event: &dfuse::session::Event| reporter.event(event);
-        let settings = device.settings()?;
-        let flashed = write_target(
-            device.transport(),
-            settings,
-            target,
-            !args.no_verify,
-            &never,
-            &mut on_event,
-        )?;
-        if flashed == Flashed::DeviceReset {
+    for (target, flashed) in &report.targets {
+        if *flashed == Flashed::DeviceReset {
             reporter.message("The device reset after the write (option bytes take effect that way): not verified.");
         }
-        let TargetPlan {
-            alt,
-            region,
-            bytes,
-            plan,
-        } = target;
-        results.push(
-            json!({"alt": alt, "region": region, "bytes": bytes, "written": plan.write_len(),
-                            "erased_sectors": plan.erase.len(), "verified": flashed == Flashed::Verified}),
-        );
+        let plan = &target.plan;
+        let padding = plan.write_len().saturating_sub(target.bytes);
+        results.push(json!({"alt": target.alt, "region": target.region, "bytes": target.bytes,
+            "written": plan.write_len(), "erased_sectors": plan.erase.len(),
+            "mass_erase": plan.mass_erase, "verified": *flashed == Flashed::Verified}));
         reporter.message(&format!(
-            "Flashed {bytes} bytes ({} written with padding) to {name} alt {alt} ({region:?}), {}, {}.",
-            plan.write_len(),
+            "Flashed {} bytes{} to {name} alt {} ({:?}), {}, {}.",
+            target.bytes,
+            if padding > 0 {
+                format!(" ({} written with padding)", plan.write_len())
+            } else {
+                String::new()
+            },
+            target.alt,
+            target.region,
             if plan.mass_erase {
                 "after a mass erase".to_string()
             } else {
                 format!("{} erased", count(plan.erase.len(), "sector"))
             },
-            if flashed == Flashed::Verified {
+            if *flashed == Flashed::Verified {
                 "verified"
             } else {
                 "not verified"
@@ -117,43 +123,9 @@ fn flash(args: &FlashArgs, firmware: &Firmware, device: &mut OpenDevice) -> Resu
         ));
     }
     if args.leave {
-        device.leave(None, args.wait, &mut reporter)?;
+        super::ops::leave_and_report(device, None, args.wait, &mut reporter)?;
     }
     reporter
         .result(json!({"result": "ok", "device": name, "targets": results, "left": args.leave}));
     Ok(())
-}
-
-/// Refuses a .dfu whose suffix names another device, unless --ignore-ids.
-fn check_ids(args: &FlashArgs, firmware: &Firmware, device: &OpenDevice) -> Result<(), CliError> {
-    match foreign_ids(firmware, device.info()) {
-        Some(reason) if !args.ignore_ids => Err(CliError::Refused {
-            path: args.input.file.clone(),
-            reason: format!("{reason}; pass --ignore-ids to flash it anyway"),
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// Plans every target before anything is erased.
-fn plan_targets(
-    args: &FlashArgs,
-    firmware: &Firmware,
-    device: &OpenDevice,
-) -> Result<Vec<TargetPlan>, CliError> {
-    let options = PlanOptions {
-        force: args.force,
-        mass_erase: args.mass_erase,
-        ..PlanOptions::default()
-    };
-    if firmware.targets.len() > 1 && args.alt.is_some() {
-        return Err(CliError::Usage(
-            "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
-        ));
-    }
-    let alt = match &args.alt {
-        Some(alt) => Some(device.resolve_alt(Some(alt))?.0),
-        None => None,
-    };
-    Ok(plan_firmware(firmware, &device.maps(), alt, &options)?)
 }

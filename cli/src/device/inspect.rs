@@ -1,13 +1,14 @@
 //! `dfuse list` and `dfuse info`: the devices, their alternate settings and memory maps.
 
 use clap::Args;
-use dfuse::matching::{Interface, Resolution};
+use dfuse::device::Profile;
 use dfuse::memory_map;
 use dfuse::transport::DeviceInfo;
 use serde_json::{Value, json};
 
 use super::DeviceArgs;
 use crate::exit::CliError;
+use crate::memmap::MapJson;
 
 /// Arguments of `dfuse list`.
 #[derive(Args, Debug)]
@@ -38,24 +39,19 @@ pub struct InfoArgs {
     json: bool,
 }
 
-fn describe(info: &DeviceInfo) -> Value {
+/// A board as JSON: identity, and each alternate setting with its memory map as dfuse uses it (quirks applied).
+fn describe(profile: &Profile) -> Value {
+    let info = &profile.info;
     let alts: Vec<Value> = info
         .alt_settings
         .iter()
         .map(|alt| {
-            let parsed = memory_map::parse(&alt.name);
+            let map = profile.maps().iter().find(|(n, _)| *n == alt.alt);
             json!({
                 "alt": alt.alt,
                 "name": alt.name,
-                "memory_map": parsed.as_ref().ok().map(|p| json!({
-                    "name": p.map.name,
-                    "segments": p.map.segments.iter().map(|s| json!({
-                        "address": s.address, "sector_size": s.sector_size, "sector_count": s.sector_count,
-                        "readable": s.access.readable, "erasable": s.access.erasable, "writable": s.access.writable,
-                    })).collect::<Vec<_>>(),
-                    "warnings": p.warnings,
-                })),
-                "error": parsed.err().map(|e| e.to_string()),
+                "memory_map": map.map(|(_, m)| json!(MapJson::new(m, profile.map_warnings(alt.alt)))),
+                "error": map.is_none().then(|| map_error(&alt.name)),
             })
         })
         .collect();
@@ -67,7 +63,16 @@ fn describe(info: &DeviceInfo) -> Value {
     })
 }
 
-fn print_text(info: &DeviceInfo) {
+/// Why an alternate setting's string gives no memory map.
+fn map_error(text: &str) -> String {
+    match memory_map::parse(text) {
+        Err(error) => error.to_string(),
+        Ok(_) => "no memory map".into(),
+    }
+}
+
+fn print_text(profile: &Profile) {
+    let info = &profile.info;
     println!(
         "{}  {:04X}:{:04X} rev {:04X}  {:?}  serial {}  transfer size {}",
         info.location,
@@ -79,17 +84,17 @@ fn print_text(info: &DeviceInfo) {
         info.functional.transfer_size
     );
     for alt in &info.alt_settings {
-        match memory_map::parse(&alt.name) {
-            Ok(parsed) => {
-                println!("  alt {}: {}", alt.alt, parsed.map.name);
-                for segment in &parsed.map.segments {
+        match profile.maps().iter().find(|(n, _)| *n == alt.alt) {
+            Some((_, map)) => {
+                println!("  alt {}: {}", alt.alt, map.name);
+                for segment in &map.segments {
                     println!("      {segment}");
                 }
-                for warning in &parsed.warnings {
+                for warning in profile.map_warnings(alt.alt) {
                     println!("      warning: {warning}");
                 }
             }
-            Err(error) => println!("  alt {}: {:?} ({error})", alt.alt, alt.name),
+            None => println!("  alt {}: {:?} ({})", alt.alt, alt.name, map_error(&alt.name)),
         }
     }
 }
@@ -98,24 +103,14 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
     if args.watch {
         return watch(&args);
     }
-    let devices: Vec<(DeviceInfo, Option<String>)> = args
-        .device
-        .listed()?
-        .into_iter()
-        .map(|listed| (listed.info, listed.problem))
-        .collect();
-    let table = args.device.table()?;
-    let resolutions: Vec<Resolution> = devices
-        .iter()
-        .map(|(info, _)| table.resolve(&Interface::of(info)))
-        .collect();
+    let boards = args.device.boards()?;
     if args.json {
-        let list: Vec<Value> = devices
+        let list: Vec<Value> = boards
             .iter()
-            .zip(&resolutions)
-            .map(|((info, problem), resolution)| {
-                let mut value = describe(info);
-                value["problem"] = json!(problem);
+            .map(|board| {
+                let resolution = &board.profile.resolution;
+                let mut value = describe(&board.profile);
+                value["problem"] = json!(board.problem.as_ref().map(ToString::to_string));
                 value["record"] = json!(resolution.chosen.as_ref().map(|e| json!({
                     "name": e.record.name, "priority": e.priority, "source": e.source.to_string(),
                 })));
@@ -126,21 +121,22 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
             })
             .collect();
         println!("{}", json!({"devices": list}));
-    } else if devices.is_empty() {
+    } else if boards.is_empty() {
         println!(
-            "No DfuSe devices found. Put the board in DFU mode (BOOT0 high, then reset), or try a simulated one: --device sim:stm32f407"
+            "No DfuSe devices found. Put the board in DFU mode (BOOT0 high, then reset){}",
+            crate::device::offer_simulated().map_or(String::new(), |offer| format!(", {offer}"))
         );
     } else {
-        for ((info, problem), resolution) in devices.iter().zip(&resolutions) {
-            print_text(info);
-            if let Some(problem) = problem {
+        for board in &boards {
+            print_text(&board.profile);
+            if let Some(problem) = &board.problem {
                 println!("  cannot read its alternate settings: {problem}");
+                println!("  help: {}", problem.help());
             }
             if args.explain {
-                resolution
-                    .steps
-                    .iter()
-                    .for_each(|step| println!("  {step}"));
+                for step in &board.profile.resolution.steps {
+                    println!("  {step}");
+                }
             }
         }
     }
@@ -149,12 +145,12 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
 
 pub fn info(args: InfoArgs) -> Result<(), CliError> {
     let device = args.device.open()?;
-    let info = device.info().clone();
     if args.json {
-        println!("{}", describe(&info));
+        println!("{}", describe(device.profile()));
     } else {
-        print_text(&info);
+        print_text(device.profile());
     }
+    device.close()?;
     Ok(())
 }
 
@@ -171,9 +167,11 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
         ));
     }
     let selector = args.device.selector()?;
+    let table = args.device.table()?;
     let report = |event: &str, info: &DeviceInfo| {
         if args.json {
-            println!("{}", json!({"event": event, "device": describe(info)}));
+            let profile = Profile::new(info.clone(), &table);
+            println!("{}", json!({"event": event, "device": describe(&profile)}));
         } else {
             println!("{event}: {}", dfuse::select::describe(info).trim());
         }

@@ -4,28 +4,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 use dfu_file::dump::DumpFormat;
-use dfu_file::{DeviceIds, Image};
-use dfuse::DeviceError;
-use dfuse::plan::Sector;
-use dfuse::session::{Event, Phase, Session};
+use dfuse::Device;
+use dfuse::device::Erased;
 use serde_json::json;
 
 use super::report::{OutputArgs, Reporter, count};
-use super::{DeviceArgs, OpenDevice};
+use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
 use crate::number::{parse_size, parse_u32};
-use crate::output::write_atomically;
-
-/// Runs `body` on the opened device, then saves a simulated board's state whatever happened.
-fn with_device(
-    args: &DeviceArgs,
-    body: impl FnOnce(&mut OpenDevice) -> Result<(), CliError>,
-) -> Result<(), CliError> {
-    let mut device = args.open()?;
-    let result = body(&mut device);
-    let closed = device.close();
-    result.and(closed)
-}
 
 /// Arguments of `dfuse read`.
 #[derive(Args, Debug)]
@@ -52,43 +38,17 @@ pub struct ReadArgs {
 }
 
 pub fn read(args: ReadArgs) -> Result<(), CliError> {
-    let format = DumpFormat::of(&args.output).map_err(CliError::Usage)?;
+    DumpFormat::of(&args.output).map_err(CliError::Usage)?;
     with_device(&args.device, |device| {
-        let (alt, _) = device.resolve_alt(args.alt.as_deref())?;
+        let alt = device.profile().find_alt(args.alt.as_deref().unwrap_or("0"))?;
         let mut reporter = Reporter::new(args.report);
-        let mut on_event = |event: &Event| reporter.event(event);
-        let settings = device.settings()?;
-        let data = Session::open(device.transport(), alt, settings, &mut on_event)?.upload(
+        device.read_to_file(
+            alt,
             args.address,
             args.length,
-            Phase::Read,
+            &args.output,
+            &mut |event| reporter.event(event),
         )?;
-        if (data.len() as u64) < args.length {
-            let end = u64::from(args.address) + data.len() as u64;
-            return Err(CliError::Device(DeviceError::Target(format!(
-                "the memory of alternate setting {alt} ends at {end:#010X}: only {} of {} bytes could be read",
-                data.len(),
-                args.length
-            ))));
-        }
-        let image =
-            Image::from_pieces([(args.address, data)]).map_err(|error| CliError::BadInput {
-                path: args.output.clone(),
-                error,
-            })?;
-        let info = device.info();
-        let ids = DeviceIds {
-            vid: info.vid,
-            pid: info.pid,
-            bcd_device: info.bcd_device,
-        };
-        let bytes = dfu_file::dump::encode(format, alt, image, ids).map_err(|error| {
-            CliError::BadInput {
-                path: args.output.clone(),
-                error,
-            }
-        })?;
-        write_atomically(&args.output, &bytes)?;
         reporter.message(&format!(
             "Read {} bytes from {:#010X} into {}.",
             args.length,
@@ -135,63 +95,19 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
         }
     };
     with_device(&args.device, |device| {
-        let (alt, map) = device.resolve_alt(args.alt.as_deref())?;
-        let sectors = match range {
-            Some((address, length)) => sectors_in(&map, address, length)?,
-            None => Vec::new(),
-        };
+        let alt = device.profile().find_alt(args.alt.as_deref().unwrap_or("0"))?;
         let mut reporter = Reporter::new(args.report);
-        let mut on_event = |event: &Event| reporter.event(event);
-        let settings = device.settings()?;
-        let mut session = Session::open(device.transport(), alt, settings, &mut on_event)?;
-        match range {
-            None => session.mass_erase()?,
-            Some(_) => session.erase(&sectors)?,
-        }
-        let what = if range.is_none() {
-            "the whole flash".to_string()
-        } else {
-            count(sectors.len(), "sector")
+        let erased = device.erase(alt, range, &mut |event| reporter.event(event))?;
+        let (what, sectors) = match &erased {
+            Erased::All => ("the whole flash".to_string(), 0),
+            Erased::Sectors(sectors) => (count(sectors.len(), "sector"), sectors.len()),
         };
         reporter.message(&format!("Erased {what}."));
         reporter.result(
-            json!({"result": "ok", "sectors": sectors.len(), "mass_erase": range.is_none()}),
+            json!({"result": "ok", "sectors": sectors, "mass_erase": erased == Erased::All}),
         );
         Ok(())
     })
-}
-
-/// The sectors covering `address..address+length`, refused where the memory is not erasable.
-fn sectors_in(
-    map: &dfuse::memory_map::MemoryMap,
-    address: u32,
-    length: u64,
-) -> Result<Vec<Sector>, CliError> {
-    let end = u64::from(address) + length.max(1);
-    let mut sectors = Vec::new();
-    let mut at = u64::from(address);
-    while at < end {
-        let refuse = |why: &str| {
-            CliError::Device(DeviceError::Target(format!(
-                "cannot erase {at:#010X}: {why} in {:?}",
-                map.name
-            )))
-        };
-        let segment = map
-            .segment_at(at)
-            .ok_or_else(|| refuse("no memory there"))?;
-        if !segment.access.erasable {
-            return Err(refuse("the memory is not erasable"));
-        }
-        let size = u64::from(segment.sector_size);
-        let start = u64::from(segment.address) + (at - u64::from(segment.address)) / size * size;
-        sectors.push(Sector {
-            address: start as u32,
-            size: segment.sector_size,
-        });
-        at = start + size;
-    }
-    Ok(sectors)
 }
 
 /// Arguments of `dfuse unprotect`.
@@ -216,11 +132,9 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
     }
     with_device(&args.device, |device| {
         let mut reporter = Reporter::new(args.report);
-        let mut on_event = |event: &Event| reporter.event(event);
-        let settings = device.settings()?;
-        Session::open(device.transport(), 0, settings, &mut on_event)?.read_unprotect()?;
+        device.unprotect(&mut |event| reporter.event(event))?;
         reporter.message("Read protection removed: the chip was mass-erased and has reset.");
-        device.wait_if_asked(args.wait, &reporter)?;
+        args.wait.wait_if_asked(device, &reporter)?;
         reporter.result(json!({"result": "ok"}));
         Ok(())
     })
@@ -243,8 +157,23 @@ pub struct LeaveArgs {
 pub fn leave(args: LeaveArgs) -> Result<(), CliError> {
     with_device(&args.device, |device| {
         let mut reporter = Reporter::new(args.report);
-        let address = device.leave(args.address, args.wait, &mut reporter)?;
+        let address = leave_and_report(device, args.address, args.wait, &mut reporter)?;
         reporter.result(json!({"result": "ok", "address": address}));
         Ok(())
     })
+}
+
+/// Leaves DFU mode (default start: alternate setting 0's memory), says so, and waits for the board if asked.
+pub fn leave_and_report(
+    device: &mut Device,
+    address: Option<u32>,
+    wait: super::WaitArgs,
+    reporter: &mut Reporter,
+) -> Result<u32, CliError> {
+    let address = device.leave(address, &mut |event| reporter.event(event))?;
+    reporter.message(&format!(
+        "Left DFU mode: the firmware starts at {address:#010X}."
+    ));
+    wait.wait_if_asked(device, reporter)?;
+    Ok(address)
 }

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use clap::Args;
-use dfuse::session::{Event, Phase};
+use dfuse::session::{Event, Phase, Unit};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
@@ -29,6 +29,9 @@ pub struct Reporter {
 impl Reporter {
     /// A reporter; progress bars only when standard output is a terminal.
     pub fn new(args: OutputArgs) -> Reporter {
+        if args.verbose {
+            crate::trace::show_requests();
+        }
         Reporter {
             args,
             terminal: std::io::stdout().is_terminal(),
@@ -40,50 +43,53 @@ impl Reporter {
     /// Shows one session event.
     pub fn event(&mut self, event: &Event) {
         match event {
-            Event::Request {
-                request,
-                value,
-                length,
-            } => {
-                if self.args.verbose {
-                    eprintln!("  -> {request} wValue={value} length={length}");
-                }
-            }
             Event::Begin { phase, total } => {
                 self.phase = Some((*phase, *total));
                 if self.args.json {
-                    self.line(json!({"event": "begin", "phase": phase.name(), "total": total}));
+                    self.line(json!({"event": "begin", "phase": phase.name(), "total": total,
+                        "unit": unit_name(phase.unit())}));
                 } else if self.terminal {
                     let bar = ProgressBar::new(*total);
-                    let style = ProgressStyle::with_template(
-                        "{prefix:>8} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> ");
+                    let template = match phase.unit() {
+                        Unit::Bytes => {
+                            "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}"
+                        }
+                        Unit::Steps => "{prefix:>10} {spinner} {elapsed}",
+                    };
+                    let style = ProgressStyle::with_template(template)
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> ");
                     bar.set_style(style);
                     bar.set_prefix(phase.name());
+                    if phase.unit() == Unit::Steps {
+                        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+                    }
                     self.bar = Some(bar);
                 }
             }
-            Event::Progress { done } => {
+            Event::Progress { done, .. } => {
                 if self.args.json {
                     self.line(json!({"event": "progress", "done": done}));
                 } else if let Some(bar) = &self.bar {
                     bar.set_position(*done);
                 }
             }
-            Event::End => {
+            Event::End { phase } => {
                 if let Some(bar) = self.bar.take() {
                     bar.finish();
                 }
-                if let Some((phase, total)) = self.phase.take() {
-                    if self.args.json {
-                        self.line(json!({"event": "end", "phase": phase.name()}));
-                    } else if !self.terminal {
-                        println!("{}: {total} bytes done", phase.name());
+                if self.args.json {
+                    self.line(json!({"event": "end", "phase": phase.name()}));
+                } else if !self.terminal
+                    && let Some((phase, total)) = self.phase.take()
+                {
+                    match phase.unit() {
+                        Unit::Bytes => println!("{}: {total} bytes done", phase.name()),
+                        Unit::Steps => println!("{}: done", phase.name()),
                     }
                 }
             }
+            _ => {}
         }
     }
 
@@ -105,6 +111,13 @@ impl Reporter {
 
     fn line(&self, value: Value) {
         println!("{value}");
+    }
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Bytes => "bytes",
+        Unit::Steps => "steps",
     }
 }
 

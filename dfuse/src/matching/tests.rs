@@ -167,19 +167,6 @@ fn malformed_user_tables_are_refused_with_the_reason() {
 }
 
 #[test]
-fn every_simulated_chip_is_a_dfuse_device() {
-    let table = built_in();
-    for chip in crate::sim::CHIPS {
-        let chosen = table
-            .resolve(&interface(chip.vid, chip.pid, chip.bcd_device, 2))
-            .chosen
-            .unwrap();
-        assert_eq!(chosen.record.flavour, Flavour::Dfuse, "{}", chip.id);
-        assert!(chosen.priority <= 3, "{} has a record of its own", chip.id);
-    }
-}
-
-#[test]
 fn gd32_flash_size_comes_from_the_serial() {
     assert_eq!(gd32_flash_size("3CBJ"), Some(128 * 1024));
     assert_eq!(gd32_flash_size("3C8J"), Some(64 * 1024));

@@ -4,11 +4,16 @@ use std::time::Duration;
 
 use dfu_file::Image;
 
-use super::*;
-use crate::memory_map;
-use crate::plan::{PlanOptions, plan};
-use crate::protocol::Status;
-use crate::sim::{Fault, SimTransport};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use dfuse::DeviceError;
+use dfuse::memory_map;
+use dfuse::plan::{PlanOptions, Sector, plan};
+use dfuse::protocol::{Command, Request, State, Status};
+use dfuse::session::{Event, Phase, Session, Settings, Unit, Written};
+use dfuse::transport::{Transport, TransportError};
+use dfuse_sim::{Fault, SimTransport};
 
 fn flash_map(sim: &SimTransport) -> memory_map::MemoryMap {
     memory_map::parse(&sim.info().alt_settings[0].name)
@@ -45,20 +50,16 @@ fn a_plan_is_written_and_verified() {
     )
     .unwrap();
     let mut events = Vec::new();
-    let mut record = |e: &Event| {
-        if !matches!(e, Event::Request { .. }) {
-            events.push(e.clone())
-        }
-    };
+    let mut record = |e: &Event| events.push(e.clone());
     let mut session = open(&mut sim, &mut record);
     assert_eq!(session.download(&plan).unwrap(), Written::Done);
     session.verify(&plan).unwrap();
     assert_eq!(
-        sim.device().regions[0].read(0x0800_0000, 3).unwrap(),
+        sim.device().regions()[0].read(0x0800_0000, 3).unwrap(),
         vec![3, 10, 17]
     );
     assert_eq!(
-        sim.device().regions[0].read(0x0800_4000, 4).unwrap(),
+        sim.device().regions()[0].read(0x0800_4000, 4).unwrap(),
         b"DFUS".to_vec()
     );
     assert!(events.contains(&Event::Begin {
@@ -66,7 +67,11 @@ fn a_plan_is_written_and_verified() {
         total: plan.write_len()
     }));
     assert!(events.contains(&Event::Progress {
+        phase: Phase::Write,
         done: plan.write_len()
+    }));
+    assert!(events.contains(&Event::End {
+        phase: Phase::Verify
     }));
 }
 
@@ -278,7 +283,7 @@ fn a_lying_poll_timeout_is_polled_again_until_done() {
 #[test]
 fn read_unprotect_succeeds_when_the_device_resets() {
     let mut sim = SimTransport::open("stm32f407").unwrap();
-    sim.device_mut().regions[1].set_byte(0x1FFF_C001, 0x00);
+    sim.device_mut().regions_mut()[1].set_byte(0x1FFF_C001, 0x00);
     let mut ignore = |_: &Event| {};
     open(&mut sim, &mut ignore).read_unprotect().unwrap();
     sim.reconnect();
@@ -414,9 +419,9 @@ fn a_cancelled_flash_stops_between_sectors_and_leaves_the_device_idle() {
     let mut sim = SimTransport::open("stm32f407").unwrap();
     let image = Image::from_pieces([(0x0800_0000, vec![0x5A; 64 * 1024])]).unwrap();
     let plan = plan(&image, &flash_map(&sim), &PlanOptions::default()).unwrap();
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
     let mut on_event = |e: &Event| {
-        if let Event::Progress { done } = e
+        if let Event::Progress { done, .. } = e
             && *done >= 4096
             && *done < 64 * 1024
         {
@@ -425,9 +430,19 @@ fn a_cancelled_flash_stops_between_sectors_and_leaves_the_device_idle() {
     };
     let result = Session::open(&mut sim, 0, Settings::default(), &mut on_event)
         .unwrap()
-        .cancel_on(&cancel)
+        .cancel_on(Arc::clone(&cancel))
         .download(&plan);
-    assert_eq!(result, Err(DeviceError::Cancelled { phase: "erase" }));
+    let Err(DeviceError::Cancelled {
+        phase: "erase",
+        done,
+        total,
+        unit: Unit::Bytes,
+    }) = result
+    else {
+        panic!("{result:?}");
+    };
+    assert_eq!(total, 64 * 1024);
+    assert!((4096..64 * 1024).contains(&done), "{done}");
     let erases = sim
         .log()
         .iter()
@@ -445,17 +460,28 @@ fn a_cancelled_flash_stops_between_sectors_and_leaves_the_device_idle() {
 #[test]
 fn a_cancelled_read_stops_after_the_block_under_way() {
     let mut sim = SimTransport::open("stm32f407").unwrap();
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
     let mut on_event = |e: &Event| {
-        if matches!(e, Event::Progress { done } if *done >= 2048) {
+        if matches!(e, Event::Progress { done, .. } if *done >= 2048) {
             cancel.store(true, Ordering::Relaxed);
         }
     };
     let mut session = Session::open(&mut sim, 0, Settings::default(), &mut on_event)
         .unwrap()
-        .cancel_on(&cancel);
+        .cancel_on(Arc::clone(&cancel));
     let result = session.upload(0x0800_0000, 64 * 1024, Phase::Read);
-    assert_eq!(result, Err(DeviceError::Cancelled { phase: "read" }));
+    assert!(
+        matches!(
+            result,
+            Err(DeviceError::Cancelled {
+                phase: "read",
+                done: 2048,
+                total: 65536,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
     let uploads = sim
         .log()
         .iter()

@@ -437,7 +437,7 @@ pub fn find(id: &str) -> Option<&'static Chip> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::memory_map;
+    use dfuse::memory_map;
 
     #[test]
     fn every_region_string_parses_and_initial_data_fits() {

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use dfuse::sim::chips;
-use dfuse::sim::usbip::{Command, HEADER_LEN, UsbipDevice};
+use dfuse_sim::chips;
+use dfuse_sim::usbip::{Command, HEADER_LEN, UsbipDevice};
 
 const VHCI: &str = "/sys/devices/platform/vhci_hcd.0";
 /// USB_SPEED_FULL in the kernel's enum usb_device_speed.
@@ -35,8 +35,8 @@ struct Cli {
 enum Verb {
     /// Plug a simulated board into the local vhci_hcd and serve it until SIGTERM.
     Attach {
-        /// The chip, e.g. stm32f407 (see `dfuse --help` for the list).
-        #[arg(long)]
+        /// The chip to simulate.
+        #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(dfuse_sim::chip_ids()))]
         chip: String,
         /// Keep the board's memory in this file (loaded at start, saved at exit and after each reset).
         #[arg(long, value_name = "FILE")]

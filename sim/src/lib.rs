@@ -1,25 +1,32 @@
 //! Simulated DfuSe bootloaders behind the same [`Transport`] as real USB.
 //!
+//! [`SimBoard`] makes one a board the `dfuse` device facade opens like a USB
+//! board; the `dfuse-sim` binary serves one as a real USB device (USB/IP).
+//!
 //! Each chip of [`CHIPS`] has its ROM's descriptors and strings (quirks
 //! included), flash that must be erased before it is written, option bytes
 //! with read protection, datasheet timing on a virtual clock, a log of every
 //! request and injectable [`Fault`]s. Its memory can be saved to and loaded
 //! from a state file (a DfuSe file with one target per alternate setting).
 
+mod board;
 pub mod chips;
 mod device;
 mod memory;
+
+pub use memory::RegionMemory;
 pub mod usbip;
 
 use std::time::Duration;
 
 use dfu_file::{DeviceIds, Image, Target};
 
+pub use board::{SimBoard, SimFiles, chip_ids, chip_list, log_lines};
 pub use chips::{CHIPS, Chip, RegionKind};
 pub use device::Device;
 
-use crate::protocol::{Command, FunctionalDescriptor, Request, StatusReply};
-use crate::transport::{AltSetting, DeviceInfo, Transport, TransportError};
+use dfuse::protocol::{Command, FunctionalDescriptor, Request, StatusReply};
+use dfuse::transport::{AltSetting, DeviceInfo, Transport, TransportError};
 
 /// The result of a request to a simulated device.
 pub type Outcome<T> = Result<T, TransportError>;
@@ -39,7 +46,7 @@ pub enum Fault {
         /// Which DNLOAD.
         nth_dnload: usize,
         /// The status it fails with.
-        status: crate::protocol::Status,
+        status: dfuse::protocol::Status,
     },
     /// Every busy reply claims this poll timeout, whatever the operation really takes.
     LyingPollTimeout {
@@ -82,7 +89,7 @@ pub struct LogEntry {
 pub struct SimTransport {
     device: Device,
     info: DeviceInfo,
-    real_time: bool,
+    pub(crate) real_time: bool,
 }
 
 impl SimTransport {

@@ -1,7 +1,7 @@
 //! The simulated ROM answers raw requests as ST's ROM does.
 
 use super::*;
-use crate::protocol::{State, Status};
+use dfuse::protocol::{State, Status};
 
 const T: Duration = Duration::from_secs(1);
 

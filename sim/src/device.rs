@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use crate::protocol::{self, Command, Request, State, Status, StatusReply};
-use crate::sim::chips::{Chip, RegionKind};
-use crate::sim::memory::{self, RegionMemory};
-use crate::sim::{Fault, LogEntry, Outcome};
+use dfuse::protocol::{self, Command, Request, State, Status, StatusReply};
+use crate::chips::{Chip, RegionKind};
+use crate::memory::{self, RegionMemory};
+use crate::{Fault, LogEntry, Outcome};
 
 /// A bwPollTimeout for `duration`: whole milliseconds, rounded up (it is a minimum wait).
 fn millis_rounded_up(duration: Duration) -> u32 {
@@ -54,6 +54,16 @@ pub struct Device {
 }
 
 impl Device {
+    /// The memory of every alternate setting, in order.
+    pub fn regions(&self) -> &[RegionMemory] {
+        &self.regions
+    }
+
+    /// The memory of every alternate setting, to change behind the host's back.
+    pub fn regions_mut(&mut self) -> &mut [RegionMemory] {
+        &mut self.regions
+    }
+
     /// A chip fresh from reset: erased flash, dfuIDLE.
     pub fn new(chip: &'static Chip) -> Device {
         Device {
@@ -105,10 +115,10 @@ impl Device {
     /// Selects an alternate setting (SET_INTERFACE); the DFU state is kept.
     pub fn select_alt(&mut self, alt: u8) -> Outcome<()> {
         if !self.connected {
-            return Err(crate::transport::TransportError::Disconnected);
+            return Err(dfuse::transport::TransportError::Disconnected);
         }
         if usize::from(alt) >= self.regions.len() {
-            return Err(crate::transport::TransportError::Stall);
+            return Err(dfuse::transport::TransportError::Stall);
         }
         self.alt = alt;
         Ok(())
@@ -174,7 +184,7 @@ impl Device {
         index: usize,
         occurrence: usize,
     ) -> Outcome<Vec<u8>> {
-        use crate::transport::TransportError;
+        use dfuse::transport::TransportError;
         if !self.connected {
             return Err(TransportError::Disconnected);
         }
@@ -214,16 +224,16 @@ impl Device {
     }
 
     /// A STALL puts the device in dfuERROR with errSTALLEDPKT (DFU 1.1, 6.1.2).
-    fn stall(&mut self) -> crate::transport::TransportError {
+    fn stall(&mut self) -> dfuse::transport::TransportError {
         self.state = State::Error;
         self.status = Status::ErrStalledPkt;
-        crate::transport::TransportError::Stall
+        dfuse::transport::TransportError::Stall
     }
 
-    fn fail(&mut self, status: Status) -> crate::transport::TransportError {
+    fn fail(&mut self, status: Status) -> dfuse::transport::TransportError {
         self.stall();
         self.status = status;
-        crate::transport::TransportError::Stall
+        dfuse::transport::TransportError::Stall
     }
 
     fn dnload(&mut self, block: u16, data: &[u8]) -> Outcome<()> {
@@ -321,7 +331,7 @@ impl Device {
         }
         if let Some(busy) = self.busy {
             if self.now < busy.until && self.faults.contains(&Fault::StallWhenPolledEarly) {
-                return Err(crate::transport::TransportError::Stall);
+                return Err(dfuse::transport::TransportError::Stall);
             }
             if self.now < busy.until {
                 let remaining = millis_rounded_up(busy.until - self.now);
@@ -331,7 +341,7 @@ impl Device {
             if busy.then_reset {
                 // Read-unprotect and option-byte writes end in a reset: the device is gone.
                 self.connected = false;
-                return Err(crate::transport::TransportError::Disconnected);
+                return Err(dfuse::transport::TransportError::Disconnected);
             }
             match busy.result {
                 Ok(()) => self.state = State::DnloadIdle,

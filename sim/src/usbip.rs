@@ -7,9 +7,9 @@
 
 use std::time::Duration;
 
-use crate::protocol::Request;
-use crate::sim::{Chip, Device};
-use crate::transport::TransportError;
+use dfuse::protocol::Request;
+use crate::{Chip, Device};
+use dfuse::transport::TransportError;
 
 /// USBIP_CMD_SUBMIT.
 pub const CMD_SUBMIT: u32 = 1;
@@ -207,7 +207,7 @@ impl UsbipDevice {
         for (alt, _) in chip.regions.iter().enumerate() {
             body.extend_from_slice(&[9, 4, 0, alt as u8, 0, 0xFE, 0x01, 0x02, 4 + alt as u8]);
         }
-        let functional = crate::protocol::FunctionalDescriptor {
+        let functional = dfuse::protocol::FunctionalDescriptor {
             attributes: 0x0B,
             detach_timeout_ms: 255,
             transfer_size: chip.transfer_size,
@@ -235,7 +235,7 @@ fn string(text: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::chips;
+    use crate::chips;
 
     fn submit(seqnum: u32, direction: u32, setup: [u8; 8], length: u32) -> [u8; HEADER_LEN] {
         let mut header = [0u8; HEADER_LEN];

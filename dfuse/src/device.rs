@@ -1,0 +1,278 @@
+//! The device facade: one type every front end opens a board as, and asks.
+//!
+//! ```text
+//! Board (listed) --open--> Device --plan/flash/read/erase/unprotect/leave--> events, results
+//! ```
+//!
+//! A [`Device`] knows its [`Profile`] (identity, matching decision, memory maps
+//! with the record's quirks applied) and runs every operation as a
+//! [`Session`] with those settings. Progress goes to the caller's event
+//! callback; a cancel flag set from another thread (Ctrl-C, a Cancel button)
+//! stops an operation between two requests with the board back in dfuIDLE.
+
+mod board;
+mod profile;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use dfu_file::dump::DumpFormat;
+use dfu_file::{DeviceIds, Image};
+
+pub use board::{Board, Connect, Link, boards, choose};
+pub use profile::{PlanRequest, Profile, TargetPlan};
+
+use crate::error::DeviceError;
+use crate::matching::DeviceTable;
+use crate::memory_map::Sector;
+use crate::select::Selector;
+use crate::session::{Event, Phase, Session, Written};
+use crate::transport::DeviceInfo;
+
+/// How a flash runs once planned.
+#[derive(Clone, Copy, Debug)]
+pub struct FlashOptions {
+    /// Read every target back and compare.
+    pub verify: bool,
+    /// Leave DFU mode afterwards, starting the firmware at this address
+    /// (`Some(None)`: at the default start).
+    pub leave: Option<Option<u32>>,
+}
+
+impl Default for FlashOptions {
+    /// Verify, stay in DFU mode.
+    fn default() -> Self {
+        FlashOptions {
+            verify: true,
+            leave: None,
+        }
+    }
+}
+
+/// How writing one target ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flashed {
+    /// Written and read back identical.
+    Verified,
+    /// Written; not read back because the caller asked so.
+    NotVerified,
+    /// Written, then the device reset itself (option bytes): nothing to read back.
+    DeviceReset,
+}
+
+/// What a flash did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlashReport {
+    /// Each target with how it ended, in the order written.
+    pub targets: Vec<(TargetPlan, Flashed)>,
+    /// Where the firmware was started, when the flash left DFU mode.
+    pub started_at: Option<u32>,
+}
+
+/// What an erase did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Erased {
+    /// These sectors were erased.
+    Sectors(Vec<Sector>),
+    /// The whole flash was erased.
+    All,
+}
+
+/// An open board: a profile and a link, and the operations a front end asks for.
+pub struct Device {
+    profile: Profile,
+    link: Box<dyn Link>,
+    cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Device {
+    /// A device on an open link.
+    pub fn new(profile: Profile, link: Box<dyn Link>) -> Device {
+        Device {
+            profile,
+            link,
+            cancel: None,
+        }
+    }
+
+    /// Opens the one USB board `selector` picks, matched against `table`.
+    pub fn open(selector: &Selector, table: &DeviceTable) -> Result<Device, DeviceError> {
+        choose(boards(table)?, selector)?.open()
+    }
+
+    /// Every operation from now on stops between two requests once `flag` is set.
+    pub fn cancel_on(&mut self, flag: Arc<AtomicBool>) {
+        self.cancel = Some(flag);
+    }
+
+    /// Identity, matching decision and memory maps.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Its identity and descriptors.
+    pub fn info(&self) -> &DeviceInfo {
+        &self.profile.info
+    }
+
+    fn session<'a>(
+        &'a mut self,
+        alt: u8,
+        events: &'a mut dyn FnMut(&Event),
+    ) -> Result<Session<'a, dyn Link>, DeviceError> {
+        let settings = self.profile.settings()?;
+        let session = Session::open(self.link.as_mut(), alt, settings, events)?;
+        Ok(match &self.cancel {
+            Some(flag) => session.cancel_on(Arc::clone(flag)),
+            None => session,
+        })
+    }
+
+    /// Erases and writes every planned target, verifies each unless told not to,
+    /// then leaves DFU mode when asked.
+    pub fn flash(
+        &mut self,
+        targets: &[TargetPlan],
+        options: &FlashOptions,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<FlashReport, DeviceError> {
+        let mut report = FlashReport {
+            targets: Vec::new(),
+            started_at: None,
+        };
+        for target in targets {
+            let mut session = self.session(target.alt, events)?;
+            let flashed = if session.download(&target.plan)? == Written::DeviceReset {
+                Flashed::DeviceReset
+            } else if options.verify {
+                session.verify(&target.plan)?;
+                Flashed::Verified
+            } else {
+                Flashed::NotVerified
+            };
+            report.targets.push((target.clone(), flashed));
+        }
+        if let Some(address) = options.leave {
+            report.started_at = Some(self.leave(address, events)?);
+        }
+        Ok(report)
+    }
+
+    /// Reads `length` bytes at `address` of alternate setting `alt`; all of them or an error.
+    pub fn read(
+        &mut self,
+        alt: u8,
+        address: u32,
+        length: u64,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Vec<u8>, DeviceError> {
+        let data = self
+            .session(alt, events)?
+            .upload(address, length, Phase::Read)?;
+        if (data.len() as u64) < length {
+            return Err(DeviceError::ShortRead {
+                alt,
+                end: u64::from(address) + data.len() as u64,
+                read: data.len() as u64,
+                wanted: length,
+            });
+        }
+        Ok(data)
+    }
+
+    /// Reads `length` bytes at `address` of `alt` into `path`, in the format its
+    /// extension names, written whole or not at all.
+    pub fn read_to_file(
+        &mut self,
+        alt: u8,
+        address: u32,
+        length: u64,
+        path: &Path,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<(), DeviceError> {
+        let format = DumpFormat::of(path).map_err(|reason| DeviceError::Output {
+            path: path.to_owned(),
+            reason,
+        })?;
+        let data = self.read(alt, address, length, events)?;
+        let info = self.info();
+        let ids = DeviceIds {
+            vid: info.vid,
+            pid: info.pid,
+            bcd_device: info.bcd_device,
+        };
+        let output = |reason: String| DeviceError::Output {
+            path: path.to_owned(),
+            reason,
+        };
+        let image = Image::from_pieces([(address, data)]).map_err(|e| output(e.to_string()))?;
+        let bytes = dfu_file::dump::encode(format, alt, image, ids).map_err(|e| output(e.to_string()))?;
+        crate::output::write_atomically(path, &bytes).map_err(|error| DeviceError::Save {
+            path: path.to_owned(),
+            source: Arc::new(error),
+        })
+    }
+
+    /// Erases the sectors covering `address..address+length` of `alt`, or the whole flash when `range` is `None`.
+    pub fn erase(
+        &mut self,
+        alt: u8,
+        range: Option<(u32, u64)>,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Erased, DeviceError> {
+        let Some((address, length)) = range else {
+            self.session(alt, events)?.mass_erase()?;
+            return Ok(Erased::All);
+        };
+        let map = self.profile.map(alt)?;
+        let start = u64::from(address);
+        let covering = map
+            .sectors_covering(start, start + length)
+            .map_err(|at| DeviceError::NotErasable {
+                address: at,
+                region: map.name.clone(),
+                why: "there is no memory there",
+            })?;
+        if let Some((sector, _)) = covering.iter().find(|(_, s)| !s.access.erasable) {
+            return Err(DeviceError::NotErasable {
+                address: u64::from(sector.address).max(start),
+                region: map.name.clone(),
+                why: "the memory is not erasable",
+            });
+        }
+        let sectors: Vec<Sector> = covering.into_iter().map(|(sector, _)| sector).collect();
+        self.session(alt, events)?.erase(&sectors)?;
+        Ok(Erased::Sectors(sectors))
+    }
+
+    /// Removes read protection: the chip erases itself and resets.
+    pub fn unprotect(&mut self, events: &mut dyn FnMut(&Event)) -> Result<(), DeviceError> {
+        self.session(0, events)?.read_unprotect()
+    }
+
+    /// Leaves DFU mode, starting the firmware at `address` (default: the start of
+    /// alternate setting 0's memory); returns the address.
+    pub fn leave(
+        &mut self,
+        address: Option<u32>,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<u32, DeviceError> {
+        let address = address.unwrap_or_else(|| self.profile.default_start());
+        self.session(0, events)?.leave(address)?;
+        Ok(address)
+    }
+
+    /// Waits until the board, which has just reset, is back; returns its identity then.
+    pub fn wait_for_return(&mut self, timeout: Duration) -> Result<&DeviceInfo, DeviceError> {
+        let info = self.link.wait_for_return(timeout)?;
+        self.profile.info = info;
+        Ok(&self.profile.info)
+    }
+
+    /// Done with the board: a simulated board saves its state.
+    pub fn close(mut self) -> Result<(), DeviceError> {
+        self.link.close()
+    }
+}
