@@ -243,8 +243,18 @@ impl Device {
             });
         }
         let sectors: Vec<Sector> = covering.into_iter().map(|(sector, _)| sector).collect();
-        self.session(alt, events)?.erase(&sectors)?;
-        Ok(Erased::Sectors(sectors))
+        self.erase_sectors(alt, &sectors, events)
+    }
+
+    /// Erases `sectors` of `alt` (as a plan lists them), each once.
+    pub fn erase_sectors(
+        &mut self,
+        alt: u8,
+        sectors: &[Sector],
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Erased, DeviceError> {
+        self.session(alt, events)?.erase(sectors)?;
+        Ok(Erased::Sectors(sectors.to_vec()))
     }
 
     /// Removes read protection: the chip erases itself and resets.

@@ -7,12 +7,13 @@ use std::time::Instant;
 use eframe::egui;
 
 use dfuse::DeviceError;
-use dfuse::flash::{TargetPlan, foreign_ids, plan_firmware};
+use dfuse::device::{PlanRequest, TargetPlan};
 use dfuse::matching::DeviceTable;
-use dfuse::plan::{PlanError, PlanOptions};
-use dfuse::session::{Event, Phase};
+use dfuse::plan::PlanError;
+use dfuse::session::{Event, Phase, Unit};
 
-use crate::devices::{Board, DeviceList, Update};
+use crate::devices::{DeviceList, Update};
+use dfuse::Board;
 use crate::file::LoadedFile;
 use crate::job::{Action, Job, JobError, Report};
 use crate::log::{Level, Log};
@@ -153,41 +154,29 @@ impl App {
                 DeviceTable::load(None).unwrap_or_default()
             }
         };
-        let mut sims = Vec::new();
-        for chip in &options.sims {
-            match Board::simulated(chip, &table, options.real_time) {
-                Some(board) => sims.push(board),
-                None => log.add(
-                    Level::Error,
-                    format!(
-                        "There is no simulated chip {chip:?}; choose one of: {}",
-                        dfuse::sim::CHIPS
-                            .iter()
-                            .map(|c| c.id)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                ),
-            }
-        }
-        for board in &sims {
-            log.add(
-                Level::Info,
-                format!(
-                    "Simulated board {} ({}).",
-                    board.info.location,
-                    board.title()
-                ),
-            );
-            log.add(Level::Info, board.decision());
-        }
         let wake = move || {
             if let Some(ctx) = &ctx {
                 ctx.request_repaint();
             }
         };
+        let (devices, refused) =
+            DeviceList::new(&options.sims, options.real_time, table, options.usb, wake);
+        for reason in refused {
+            log.add(Level::Error, reason);
+        }
+        for board in &devices.boards {
+            log.add(
+                Level::Info,
+                format!(
+                    "Simulated board {} ({}).",
+                    board.profile.info.location,
+                    board.profile.title()
+                ),
+            );
+            log.add(Level::Info, board.profile.decision());
+        }
         let mut app = App {
-            devices: DeviceList::new(sims, table, options.usb, wake),
+            devices,
             selected: None,
             file: None,
             file_error: None,
@@ -218,7 +207,7 @@ impl App {
         self.devices
             .boards
             .iter()
-            .find(|b| b.info.location == location)
+            .find(|b| b.info().location == location)
     }
 
     /// Selects the board at `location`.
@@ -231,8 +220,8 @@ impl App {
             let line = format!(
                 "Selected {} ({}): {}",
                 location,
-                board.title(),
-                board.decision()
+                board.profile.title(),
+                board.profile.decision()
             );
             self.log.add(Level::Info, line);
         }
@@ -242,7 +231,7 @@ impl App {
     pub fn open_file(&mut self, path: &Path) {
         let start = self
             .board()
-            .map_or(0x0800_0000, |b| dfuse::profile::default_start(&b.maps));
+            .map_or(0x0800_0000, |b| b.profile.default_start());
         match LoadedFile::open(path, start) {
             Ok(file) => {
                 self.log.add(
@@ -286,7 +275,7 @@ impl App {
             return;
         };
         let key = PlanKey {
-            board: board.info.location.clone(),
+            board: board.profile.info.location.clone(),
             file: file.path.clone(),
             address: file.address.clone(),
             alt: self.alt,
@@ -301,22 +290,16 @@ impl App {
             self.plan_key = Some(key);
             return;
         };
-        let options = PlanOptions {
+        let request = PlanRequest {
+            alt: (firmware.format != dfu_file::Format::Dfuse).then_some(self.alt),
             mass_erase: self.mass_erase,
-            ..PlanOptions::default()
+            ignore_ids: self.ignore_ids,
+            force: false,
         };
-        let alt = (firmware.format != dfu_file::Format::Dfuse).then_some(self.alt);
-        let plan = match foreign_ids(firmware, &board.info) {
-            Some(reason) if !self.ignore_ids => Err(Refusal {
-                reason: format!(
-                    "{reason}. Tick \"Ignore the file's device IDs\" to flash it anyway."
-                ),
-                range: None,
-            }),
-            _ => {
-                plan_firmware(firmware, &board.maps, alt, &options).map_err(|error| refusal(&error))
-            }
-        };
+        let plan = board
+            .profile
+            .plan(firmware, &request)
+            .map_err(|error| refusal(&error));
         if let Err(refused) = &plan {
             self.log.add(
                 Level::Warn,
@@ -337,16 +320,13 @@ impl App {
         let Some(board) = self.board() else {
             return;
         };
-        let settings = match dfuse::profile::settings(&board.info, &board.resolution) {
-            Ok(settings) => settings,
-            Err(error) => {
-                self.fail(&JobError::Device(error));
-                return;
-            }
-        };
-        let line = format!("{} on {} started.", action.name(), board.info.location);
+        if let Err(error) = board.profile.settings() {
+            self.fail(&error);
+            return;
+        }
+        let line = format!("{} on {} started.", action.name(), board.profile.info.location);
         let ctx = ctx.clone();
-        self.job = Some(Job::start(board, settings, action, move || {
+        self.job = Some(Job::start(board, action, move || {
             ctx.request_repaint()
         }));
         self.log.add(Level::Info, line);
@@ -357,13 +337,9 @@ impl App {
     fn fail(&mut self, error: &JobError) {
         let driver = self.board().and_then(|b| b.driver.clone());
         let plain = explain(error, driver.as_deref());
-        let detail = match error {
-            JobError::Device(detail) => format!(" ({detail})"),
-            JobError::Save(_) => String::new(),
-        };
         self.log.add(
             Level::Error,
-            format!("{} {}{detail}", plain.what, plain.next),
+            format!("{} {} (error[{}]: {error})", plain.what, plain.next, plain.code),
         );
         self.outcome = Some(Err(plain));
     }
@@ -377,18 +353,18 @@ impl App {
                         .devices
                         .boards
                         .iter()
-                        .find(|b| b.info.location == location)
+                        .find(|b| b.info().location == location)
                     else {
                         continue;
                     };
                     let line = format!(
                         "Board arrived: {} {:04X}:{:04X} {}",
-                        board.info.location,
-                        board.info.vid,
-                        board.info.pid,
-                        board.title()
+                        board.profile.info.location,
+                        board.profile.info.vid,
+                        board.profile.info.pid,
+                        board.profile.title()
                     );
-                    let decision = board.decision();
+                    let decision = board.profile.decision();
                     let problem = board.problem.clone();
                     self.log.add(Level::Info, line);
                     self.log.add(Level::Info, decision);
@@ -407,7 +383,7 @@ impl App {
         if self.selected.is_none()
             && let Some(first) = self.devices.boards.first()
         {
-            let location = first.info.location.clone();
+            let location = first.info().location.clone();
             self.select(&location);
         }
         let Some(job) = &self.job else {
@@ -417,8 +393,12 @@ impl App {
         while let Ok(report) = job.reports.try_recv() {
             match report {
                 Report::Event(Event::Begin { phase, total }) => {
+                    let size = match phase.unit() {
+                        Unit::Bytes => format!("{total} bytes"),
+                        Unit::Steps => format!("{total} step"),
+                    };
                     self.log
-                        .add(Level::Debug, format!("{} of {total} bytes", phase.name()));
+                        .add(Level::Debug, format!("{} of {size}", phase.name()));
                     self.progress = Some(Progress {
                         phase,
                         total,
@@ -427,12 +407,12 @@ impl App {
                         ended: None,
                     });
                 }
-                Report::Event(Event::Progress { done }) => {
+                Report::Event(Event::Progress { done, .. }) => {
                     if let Some(progress) = &mut self.progress {
                         progress.done = done;
                     }
                 }
-                Report::Event(Event::End) => {
+                Report::Event(Event::End { .. }) => {
                     if let Some(progress) = &mut self.progress {
                         progress.ended = Some(Instant::now());
                     }
@@ -507,10 +487,11 @@ impl App {
             return;
         };
         let Some((alt, map)) = board
-            .maps
+            .profile
+            .maps()
             .iter()
             .find(|(n, _)| *n == self.alt)
-            .or(board.maps.first())
+            .or(board.profile.maps().first())
         else {
             return;
         };
@@ -544,6 +525,14 @@ fn refusal(error: &DeviceError) -> Refusal {
         ),
         DeviceError::Plan(PlanError::Empty) => {
             (None, "Check that the file is the firmware you meant.")
+        }
+        DeviceError::ForeignFile { .. } => {
+            return Refusal {
+                reason: format!(
+                    "{error}. Tick \"Ignore the file's device IDs\" to flash it anyway."
+                ),
+                range: None,
+            };
         }
         _ => (
             None,

@@ -1,112 +1,16 @@
 //! The boards the GUI knows: simulated ones given on the command line, and USB
-//! boards followed by polling as they arrive and leave.
+//! boards followed by polling as they arrive and leave. Each is a
+//! [`dfuse::Board`], opened through the device facade for every job.
 
 use std::sync::mpsc::{Receiver, channel};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use dfuse::matching::{DeviceTable, Interface, Resolution};
-use dfuse::memory_map::MemoryMap;
-use dfuse::sim::SimTransport;
-use dfuse::transport::DeviceInfo;
-use dfuse::usb::{Change, Found, Watcher};
+use dfuse::Board;
+use dfuse::matching::DeviceTable;
+use dfuse::usb::{Change, Watcher};
 
 /// How often the USB device list is polled.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
-
-/// Where a board's requests go.
-#[derive(Clone)]
-pub enum Backend {
-    /// A simulated board, shared with the worker while a job runs.
-    Sim(Arc<Mutex<SimTransport>>),
-    /// A USB board, opened for each job.
-    Usb(Box<Found>),
-}
-
-/// One board in the device panel.
-#[derive(Clone)]
-pub struct Board {
-    /// Identity, location and alternate settings.
-    pub info: DeviceInfo,
-    /// Which device record it matched, with the steps of the decision.
-    pub resolution: Resolution,
-    /// Its alternate settings' memory maps, the record's quirks applied.
-    pub maps: Vec<(u8, MemoryMap)>,
-    /// Why its descriptors could not be read, if they could not.
-    pub problem: Option<String>,
-    /// The driver Windows bound to it (Windows only).
-    pub driver: Option<String>,
-    /// How to reach it.
-    pub backend: Backend,
-}
-
-impl Board {
-    fn new(
-        info: DeviceInfo,
-        table: &DeviceTable,
-        backend: Backend,
-        problem: Option<String>,
-        driver: Option<String>,
-    ) -> Board {
-        let resolution = table.resolve(&Interface::of(&info));
-        let maps = dfuse::profile::memory_maps(&info, &resolution);
-        Board {
-            info,
-            resolution,
-            maps,
-            problem,
-            driver,
-            backend,
-        }
-    }
-
-    /// A simulated board of `chip`, whose waits take real time when `real_time`.
-    pub fn simulated(chip: &str, table: &DeviceTable, real_time: bool) -> Option<Board> {
-        let mut sim = SimTransport::open(chip)?;
-        sim.set_real_time(real_time);
-        let info = dfuse::transport::Transport::info(&sim).clone();
-        Some(Board::new(
-            info,
-            table,
-            Backend::Sim(Arc::new(Mutex::new(sim))),
-            None,
-            None,
-        ))
-    }
-
-    fn usb(found: Found, table: &DeviceTable) -> Board {
-        let problem = found.problem.clone();
-        let driver = found.bound_driver();
-        Board::new(
-            found.info.clone(),
-            table,
-            Backend::Usb(Box::new(found)),
-            problem,
-            driver,
-        )
-    }
-
-    /// The name shown for it: the record it matched, or its product string.
-    pub fn title(&self) -> String {
-        match (&self.resolution.chosen, &self.info.product) {
-            (Some(entry), _) => entry.record.name.clone(),
-            (None, Some(product)) => product.clone(),
-            (None, None) => "Unknown DFU device".into(),
-        }
-    }
-
-    /// The matching decision in one line, for the log.
-    pub fn decision(&self) -> String {
-        let interface = Interface::of(&self.info);
-        match &self.resolution.chosen {
-            Some(entry) => format!(
-                "{interface} → {}, {}, priority {}",
-                entry.record.name, entry.source, entry.priority
-            ),
-            None => format!("{interface} → no record matches: not a DFU interface dfuse knows"),
-        }
-    }
-}
 
 /// What changed in the device list, for the log.
 pub enum Update {
@@ -120,18 +24,25 @@ pub enum Update {
 pub struct DeviceList {
     /// The boards, simulated ones first.
     pub boards: Vec<Board>,
+    /// How many of the first boards are simulated (they never leave).
+    simulated: usize,
+    #[cfg(feature = "sim")]
+    sims: Vec<dfuse_sim::SimBoard>,
     table: DeviceTable,
     changes: Option<Receiver<Change>>,
 }
 
 impl DeviceList {
-    /// A list holding `sims`, following USB boards too when `usb` (the watcher wakes `wake` on a change).
+    /// A list holding simulated boards of `chips` (their waits in real time when
+    /// `real_time`), following USB boards too when `usb` (the watcher wakes
+    /// `wake` on a change). Returns the chips that could not be simulated, with why.
     pub fn new(
-        sims: Vec<Board>,
+        chips: &[String],
+        real_time: bool,
         table: DeviceTable,
         usb: bool,
         wake: impl Fn() + Send + 'static,
-    ) -> DeviceList {
+    ) -> (DeviceList, Vec<String>) {
         let changes = usb.then(|| {
             let (send, receive) = channel();
             std::thread::spawn(move || {
@@ -152,11 +63,49 @@ impl DeviceList {
             });
             receive
         });
-        DeviceList {
-            boards: sims,
+        let mut list = DeviceList {
+            boards: Vec::new(),
+            simulated: 0,
+            #[cfg(feature = "sim")]
+            sims: Vec::new(),
             table,
             changes,
-        }
+        };
+        let refused = chips
+            .iter()
+            .filter_map(|chip| list.simulate(chip, real_time).err())
+            .collect();
+        (list, refused)
+    }
+
+    #[cfg(feature = "sim")]
+    fn simulate(&mut self, chip: &str, real_time: bool) -> Result<(), String> {
+        let sim = dfuse_sim::SimBoard::new(chip, dfuse_sim::SimFiles::default())
+            .map_err(|e| crate::words::capitalised(&e.to_string()))?;
+        sim.set_real_time(real_time);
+        self.boards.insert(self.simulated, sim.board(&self.table));
+        self.sims.push(sim);
+        self.simulated += 1;
+        Ok(())
+    }
+
+    #[cfg(not(feature = "sim"))]
+    fn simulate(&mut self, chip: &str, _real_time: bool) -> Result<(), String> {
+        Err(format!(
+            "There is no simulated board {chip:?}: this dfuse-gui was built without simulated boards."
+        ))
+    }
+
+    /// The simulated chip at `location`, to inspect or inject faults (tests, benchmarks).
+    #[cfg(feature = "sim")]
+    pub fn simulated_chip(
+        &self,
+        location: &str,
+    ) -> Option<std::sync::Arc<std::sync::Mutex<dfuse_sim::SimTransport>>> {
+        let index = self.boards[..self.simulated]
+            .iter()
+            .position(|b| b.info().location == location)?;
+        self.sims.get(index).map(dfuse_sim::SimBoard::chip)
     }
 
     /// The device table boards are matched against.
@@ -169,24 +118,28 @@ impl DeviceList {
         let Some(changes) = &self.changes else {
             return Vec::new();
         };
+        let simulated = self.simulated;
         let mut updates = Vec::new();
         while let Ok(change) = changes.try_recv() {
+            let location = match &change {
+                Change::Arrived(found) => found.info.location.clone(),
+                Change::Left(info) => info.location.clone(),
+            };
+            let before = self.boards.len();
+            let mut index = 0;
+            self.boards.retain(|b| {
+                index += 1;
+                index <= simulated || b.info().location != location
+            });
             match change {
                 Change::Arrived(found) => {
-                    let location = found.info.location.clone();
-                    self.boards.retain(|b| b.info.location != location);
                     self.boards.push(Board::usb(*found, &self.table));
                     updates.push(Update::Arrived(location));
                 }
-                Change::Left(info) => {
-                    let before = self.boards.len();
-                    self.boards.retain(|b| {
-                        matches!(b.backend, Backend::Sim(_)) || b.info.location != info.location
-                    });
-                    if self.boards.len() < before {
-                        updates.push(Update::Left(info.location));
-                    }
+                Change::Left(_) if self.boards.len() < before => {
+                    updates.push(Update::Left(location))
                 }
+                Change::Left(_) => {}
             }
         }
         updates

@@ -6,16 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use dfu_file::dump::DumpFormat;
-use dfu_file::{DeviceIds, Image};
-use dfuse::DeviceError;
-use dfuse::flash::{Flashed, TargetPlan, write_target};
+use dfuse::device::{Erased, FlashOptions, Flashed, TargetPlan};
 use dfuse::plan::Sector;
-use dfuse::session::{Event, Phase, Session, Settings};
-use dfuse::transport::{DeviceInfo, Transport};
-use dfuse::usb::UsbTransport;
-
-use crate::devices::{Backend, Board};
+use dfuse::session::Event;
+use dfuse::{Board, Device, DeviceError};
 
 /// What to do.
 #[derive(Clone, Debug)]
@@ -76,19 +70,7 @@ pub enum Report {
 }
 
 /// Why a job failed.
-#[derive(Clone, Debug)]
-pub enum JobError {
-    /// The device failed or refused.
-    Device(DeviceError),
-    /// The result could not be saved.
-    Save(String),
-}
-
-impl From<DeviceError> for JobError {
-    fn from(error: DeviceError) -> Self {
-        JobError::Device(error)
-    }
-}
+pub type JobError = DeviceError;
 
 /// A job under way.
 pub struct Job {
@@ -102,20 +84,20 @@ pub struct Job {
 
 impl Job {
     /// Starts `action` on `board` on a new thread; `wake` is called after every report.
-    pub fn start(
-        board: &Board,
-        settings: Settings,
-        action: Action,
-        wake: impl Fn() + Send + 'static,
-    ) -> Job {
+    pub fn start(board: &Board, action: Action, wake: impl Fn() + Send + 'static) -> Job {
         let (send, reports) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let name = action.name();
-        let backend = board.backend.clone();
+        let board = board.clone();
         let flag = Arc::clone(&cancel);
         let thread = std::thread::spawn(move || {
             let mut reporter = Reporter { send, wake: &wake };
-            let result = run(&backend, settings, &action, &flag, &mut reporter);
+            let result = board.open().and_then(|mut device| {
+                device.cancel_on(flag);
+                let result = perform(&mut device, &action, &mut reporter);
+                let closed = device.close();
+                result.and_then(|summary| closed.map(|()| summary))
+            });
             reporter.report(Report::Finished(result));
         });
         Job {
@@ -159,69 +141,42 @@ impl Reporter<'_> {
     }
 }
 
-fn run(
-    backend: &Backend,
-    settings: Settings,
-    action: &Action,
-    cancel: &AtomicBool,
-    reporter: &mut Reporter,
-) -> Result<String, JobError> {
-    match backend {
-        Backend::Sim(sim) => {
-            let mut sim = sim.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            sim.reconnect();
-            perform(&mut *sim, settings, action, cancel, reporter)
-        }
-        Backend::Usb(found) => {
-            let mut usb = UsbTransport::open(found).map_err(|source| {
-                JobError::Device(DeviceError::Open {
-                    location: found.info.location.clone(),
-                    source,
-                })
-            })?;
-            perform(&mut usb, settings, action, cancel, reporter)
-        }
-    }
-}
-
+/// Runs `action` through the device facade; returns the summary line.
 fn perform(
-    transport: &mut dyn Transport,
-    settings: Settings,
+    device: &mut Device,
     action: &Action,
-    cancel: &AtomicBool,
     reporter: &mut Reporter,
 ) -> Result<String, JobError> {
-    let info = transport.info().clone();
-    let mut on_event = |event: &Event| {
-        if !matches!(event, Event::Request { .. }) {
-            reporter.report(Report::Event(event.clone()));
-        }
-    };
+    let mut on_event = |event: &Event| reporter.report(Report::Event(event.clone()));
     match action {
         Action::Flash {
             targets,
             verify,
             leave,
         } => {
-            let mut lines = Vec::new();
-            for target in targets {
-                let flashed =
-                    write_target(transport, settings, target, *verify, cancel, &mut on_event)?;
-                lines.push(format!(
-                    "Flashed {} bytes to alt {} ({}), {}.",
-                    target.bytes,
-                    target.alt,
-                    target.region,
-                    match flashed {
-                        Flashed::Verified => "verified",
-                        Flashed::NotVerified => "not verified",
-                        Flashed::DeviceReset => "the device reset (option bytes): not verified",
-                    }
-                ));
-            }
-            if let Some(address) = leave {
-                Session::open(transport, 0, settings, &mut on_event)
-                    .and_then(|mut s| s.leave(*address))?;
+            let options = FlashOptions {
+                verify: *verify,
+                leave: leave.map(Some),
+            };
+            let report = device.flash(targets, &options, &mut on_event)?;
+            let mut lines: Vec<String> = report
+                .targets
+                .iter()
+                .map(|(target, flashed)| {
+                    format!(
+                        "Flashed {} bytes to alt {} ({}), {}.",
+                        target.bytes,
+                        target.alt,
+                        target.region,
+                        match flashed {
+                            Flashed::Verified => "verified",
+                            Flashed::NotVerified => "not verified",
+                            Flashed::DeviceReset => "the device reset (option bytes): not verified",
+                        }
+                    )
+                })
+                .collect();
+            if let Some(address) = report.started_at {
                 lines.push(format!("Started the firmware at {address:#010X}."));
             }
             Ok(lines.join(" "))
@@ -232,59 +187,32 @@ fn perform(
             length,
             path,
         } => {
-            let data = Session::open(transport, *alt, settings, &mut on_event)
-                .map(|s| s.cancel_on(cancel))
-                .and_then(|mut s| s.upload(*address, *length, Phase::Read))?;
-            let read = data.len();
-            save(&info, *alt, *address, data, path)?;
+            device.read_to_file(*alt, *address, *length, path, &mut on_event)?;
             Ok(format!(
-                "Read {read} bytes from {address:#010X} into {}.",
+                "Read {length} bytes from {address:#010X} into {}.",
                 path.display()
             ))
         }
         Action::Erase { alt, sectors } => {
-            let mut session =
-                Session::open(transport, *alt, settings, &mut on_event)?.cancel_on(cancel);
-            if sectors.is_empty() {
-                session.mass_erase()?;
-                Ok("Erased the whole flash.".into())
+            let erased = if sectors.is_empty() {
+                device.erase(*alt, None, &mut on_event)?
             } else {
-                session.erase(sectors)?;
-                Ok(format!("Erased {} sectors.", sectors.len()))
-            }
+                device.erase_sectors(*alt, sectors, &mut on_event)?
+            };
+            Ok(match erased {
+                Erased::All => "Erased the whole flash.".into(),
+                Erased::Sectors(sectors) => format!("Erased {} sectors.", sectors.len()),
+            })
         }
         Action::Unprotect => {
-            Session::open(transport, 0, settings, &mut on_event)
-                .and_then(|mut s| s.read_unprotect())?;
+            device.unprotect(&mut on_event)?;
             Ok("Read protection removed: the chip erased itself and reset.".into())
         }
         Action::Leave(address) => {
-            Session::open(transport, 0, settings, &mut on_event)
-                .and_then(|mut s| s.leave(*address))?;
+            let address = device.leave(Some(*address), &mut on_event)?;
             Ok(format!(
                 "Left DFU mode: the firmware starts at {address:#010X}."
             ))
         }
     }
-}
-
-/// Writes what was read to `path`, through a temporary file so nothing half-written is left.
-fn save(
-    info: &DeviceInfo,
-    alt: u8,
-    address: u32,
-    data: Vec<u8>,
-    path: &std::path::Path,
-) -> Result<(), JobError> {
-    let format = DumpFormat::of(path).map_err(JobError::Save)?;
-    let ids = DeviceIds {
-        vid: info.vid,
-        pid: info.pid,
-        bcd_device: info.bcd_device,
-    };
-    let image = Image::from_pieces([(address, data)]).map_err(|e| JobError::Save(e.to_string()))?;
-    let bytes = dfu_file::dump::encode(format, alt, image, ids)
-        .map_err(|e| JobError::Save(e.to_string()))?;
-    dfuse::output::write_atomically(path, &bytes)
-        .map_err(|e| JobError::Save(format!("cannot write {}: {e}", path.display())))
 }

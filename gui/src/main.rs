@@ -68,8 +68,15 @@ impl eframe::App for Window {
 }
 
 /// The simulated chips, for --sim's possible values.
+#[cfg(feature = "sim")]
 fn chips() -> clap::builder::PossibleValuesParser {
-    clap::builder::PossibleValuesParser::new(dfuse::sim::CHIPS.iter().map(|c| c.id))
+    clap::builder::PossibleValuesParser::new(dfuse_sim::chip_ids())
+}
+
+/// Built without simulated boards: --sim accepts nothing.
+#[cfg(not(feature = "sim"))]
+fn chips() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(["(none: built without simulated boards)"])
 }
 
 fn size(text: &str) -> Option<[f32; 2]> {

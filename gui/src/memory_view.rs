@@ -38,11 +38,9 @@ pub fn sectors(
     plan: Option<&FlashPlan>,
     refused: Option<(u64, u64)>,
 ) -> Vec<SectorView> {
-    let mut views = Vec::new();
-    for segment in &map.segments {
-        for i in 0..segment.sector_count {
-            let start = u64::from(segment.address) + u64::from(i) * u64::from(segment.sector_size);
-            let end = start + u64::from(segment.sector_size);
+    map.sectors()
+        .map(|(sector, segment)| {
+            let (start, end) = (u64::from(sector.address), sector.end());
             let overlaps = |a: u64, b: u64| a < end && start < b;
             let written = plan.is_some_and(|p| {
                 p.runs.iter().any(|r| {
@@ -53,8 +51,7 @@ pub fn sectors(
                 })
             });
             let erased = plan.is_some_and(|p| {
-                (p.mass_erase && segment.access.erasable)
-                    || p.erase.iter().any(|s| u64::from(s.address) == start)
+                (p.mass_erase && segment.access.erasable) || p.erase.contains(&sector)
             });
             let fate = match (
                 refused.is_some_and(|(a, b)| overlaps(a, b)),
@@ -66,18 +63,14 @@ pub fn sectors(
                 (false, false, true) => Fate::Erased,
                 _ => Fate::Untouched,
             };
-            let Ok(address) = u32::try_from(start) else {
-                break;
-            };
-            views.push(SectorView {
-                address,
-                size: segment.sector_size,
+            SectorView {
+                address: sector.address,
+                size: sector.size,
                 segment: *segment,
                 fate,
-            });
-        }
-    }
-    views
+            }
+        })
+        .collect()
 }
 
 /// "16 KiB", "2 MiB", "512 B".

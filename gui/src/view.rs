@@ -66,20 +66,20 @@ impl App {
         }
         let mut chosen = None;
         for board in &self.devices.boards {
-            let selected = self.selected.as_deref() == Some(board.info.location.as_str());
+            let selected = self.selected.as_deref() == Some(board.profile.info.location.as_str());
             let text = format!(
                 "{}\n{:04X}:{:04X}  {}  {}",
-                board.title(),
-                board.info.vid,
-                board.info.pid,
-                board.info.serial.as_deref().unwrap_or("no serial"),
-                board.info.location
+                board.profile.title(),
+                board.profile.info.vid,
+                board.profile.info.pid,
+                board.profile.info.serial.as_deref().unwrap_or("no serial"),
+                board.profile.info.location
             );
             let response = ui
                 .selectable_label(selected, text)
-                .on_hover_text(board.resolution.steps.join("\n"));
+                .on_hover_text(board.profile.resolution.steps.join("\n"));
             if response.clicked() {
-                chosen = Some(board.info.location.clone());
+                chosen = Some(board.profile.info.location.clone());
             }
             if let Some(advice) = board.driver.as_deref().and_then(dfuse::usb::driver_advice) {
                 ui.colored_label(ui.visuals().warn_fg_color, advice);
@@ -101,14 +101,14 @@ impl App {
             ui.label("Select a board on the left.");
             return;
         };
-        ui.heading(board.title());
+        ui.heading(board.profile.title());
         ui.label(format!(
             "{:04X}:{:04X} rev {:04X} at {}, {}",
-            board.info.vid,
-            board.info.pid,
-            board.info.bcd_device,
-            board.info.location,
-            board.info.product.as_deref().unwrap_or("")
+            board.profile.info.vid,
+            board.profile.info.pid,
+            board.profile.info.bcd_device,
+            board.profile.info.location,
+            board.profile.info.product.as_deref().unwrap_or("")
         ));
         ui.separator();
         self.file_section(ui, &board);
@@ -119,7 +119,7 @@ impl App {
         self.progress_section(ui);
     }
 
-    fn file_section(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+    fn file_section(&mut self, ui: &mut egui::Ui, board: &dfuse::Board) {
         if let Some(error) = &self.file_error {
             ui.colored_label(ui.visuals().error_fg_color, error);
         }
@@ -175,12 +175,12 @@ impl App {
                         ));
                     }
                 }
-                if firmware.format != dfu_file::Format::Dfuse && board.maps.len() > 1 {
+                if firmware.format != dfu_file::Format::Dfuse && board.profile.maps().len() > 1 {
                     ui.horizontal(|ui| {
                         egui::ComboBox::from_label("memory region to flash")
                             .selected_text(region_name(board, self.alt))
                             .show_ui(ui, |ui| {
-                                for (alt, _) in &board.maps {
+                                for (alt, _) in board.profile.maps() {
                                     ui.selectable_value(
                                         &mut self.alt,
                                         *alt,
@@ -194,14 +194,14 @@ impl App {
         }
     }
 
-    fn maps_section(&self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+    fn maps_section(&self, ui: &mut egui::Ui, board: &dfuse::Board) {
         ui.strong("Memory map");
         let plans = self.planned();
         let refused = match &self.plan {
             Some(Err(refusal)) => refusal.range,
             _ => None,
         };
-        for (alt, map) in &board.maps {
+        for (alt, map) in board.profile.maps() {
             let plan = plans.iter().find(|p| p.alt == *alt).map(|p| &p.plan);
             let total: u64 = map
                 .segments
@@ -249,7 +249,7 @@ impl App {
         }
     }
 
-    fn actions(&mut self, ui: &mut egui::Ui, board: &crate::devices::Board) {
+    fn actions(&mut self, ui: &mut egui::Ui, board: &dfuse::Board) {
         let idle = !self.busy();
         let can_flash = matches!(self.plan, Some(Ok(_)));
         let sectors: Vec<_> = self
@@ -270,7 +270,7 @@ impl App {
                 ui.checkbox(&mut self.ignore_ids, "Ignore the file's device IDs");
             }
         });
-        let start = dfuse::profile::default_start(&board.maps);
+        let start = board.profile.default_start();
         let ctx = ui.ctx().clone();
         ui.horizontal_wrapped(|ui| {
             let flash = ui.add_enabled(
@@ -347,7 +347,7 @@ impl App {
             let until = progress.ended.unwrap_or_else(std::time::Instant::now);
             let seconds = (until - progress.started).as_secs_f64().max(0.001);
             let speed = progress.done as f64 / seconds / 1024.0;
-            let label = if progress.total <= 1 {
+            let label = if progress.phase.unit() == dfuse::session::Unit::Steps {
                 // A mass erase is one command: there are no bytes to count, only its time.
                 format!(
                     "{} the whole flash ({seconds:.1} s)",
@@ -371,9 +371,10 @@ impl App {
                     format!("Done: {summary}"),
                 );
             }
-            Some(Err(Plain { what, next })) => {
+            Some(Err(Plain { what, next, code })) => {
                 ui.colored_label(ui.visuals().error_fg_color, what);
                 ui.label(next);
+                ui.weak(format!("error code: {code}"));
             }
             None => {}
         }
@@ -429,8 +430,8 @@ impl App {
     }
 }
 
-fn region_name(board: &crate::devices::Board, alt: u8) -> String {
-    board.maps.iter().find(|(n, _)| *n == alt).map_or_else(
+fn region_name(board: &dfuse::Board, alt: u8) -> String {
+    board.profile.maps().iter().find(|(n, _)| *n == alt).map_or_else(
         || format!("alt {alt}"),
         |(_, m)| format!("alt {alt}: {}", m.name),
     )
@@ -438,9 +439,10 @@ fn region_name(board: &crate::devices::Board, alt: u8) -> String {
 
 fn phase_title(phase: dfuse::session::Phase) -> &'static str {
     match phase {
-        dfuse::session::Phase::Erase => "Erasing",
+        dfuse::session::Phase::Erase | dfuse::session::Phase::MassErase => "Erasing",
         dfuse::session::Phase::Write => "Writing",
         dfuse::session::Phase::Verify => "Verifying",
         dfuse::session::Phase::Read => "Reading",
+        _ => "Working",
     }
 }

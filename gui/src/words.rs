@@ -13,16 +13,15 @@ pub struct Plain {
     pub what: String,
     /// What to do next.
     pub next: String,
+    /// The library's stable code for it.
+    pub code: &'static str,
 }
 
 /// Explains a failed job; `driver` is the driver Windows bound to the board, if known.
 pub fn explain(error: &JobError, driver: Option<&str>) -> Plain {
-    match error {
-        JobError::Save(reason) => Plain {
-            what: format!("The memory was read, but could not be saved: {reason}."),
-            next: "Choose another file name or folder and read again.".into(),
-        },
-        JobError::Device(error) => device(error, driver),
+    Plain {
+        code: error.code(),
+        ..device(error, driver)
     }
 }
 
@@ -30,12 +29,31 @@ fn plain(what: impl Into<String>, next: impl Into<String>) -> Plain {
     Plain {
         what: what.into(),
         next: next.into(),
+        code: "",
     }
 }
 
 fn device(error: &DeviceError, driver: Option<&str>) -> Plain {
     let advice = driver.and_then(dfuse::usb::driver_advice);
     match error {
+        DeviceError::Save { path, source } => plain(
+            format!(
+                "The memory was read, but could not be saved to {}: {source}.",
+                path.display()
+            ),
+            "Choose another file name or folder and read again.",
+        ),
+        DeviceError::Output { reason, .. } => plain(
+            format!("The memory cannot be saved that way: {reason}."),
+            "Choose a file ending in .bin, .hex or .dfu and read again.",
+        ),
+        DeviceError::Open {
+            source: TransportError::Busy(_),
+            ..
+        } => plain(
+            "Another program is using this board.",
+            "Close it (STM32CubeProgrammer, dfu-util, a virtual machine that holds the board) and try again.",
+        ),
         DeviceError::Open { .. } | DeviceError::Transport { .. } if advice.is_some() => plain(
             "Windows does not let dfuse use this board.",
             advice.unwrap_or_default(),
@@ -49,7 +67,7 @@ fn device(error: &DeviceError, driver: Option<&str>) -> Plain {
             ..
         } => plain(
             "You do not have permission to use this board.",
-            "On Linux, install the udev rule (assets/60-dfuse.rules) and replug the board; on Windows, install the WinUSB driver package (drivers-win) or use Zadig.",
+            "On Linux, install the udev rule (60-dfuse.rules) and replug the board; on Windows, install the WinUSB driver package (drivers-win) or use Zadig.",
         ),
         DeviceError::Open { location, .. } => plain(
             format!("The board at {location} could not be opened."),
@@ -104,7 +122,7 @@ fn device(error: &DeviceError, driver: Option<&str>) -> Plain {
             ),
             "The sector may be write-protected or worn: try Erase all and flash again.",
         ),
-        DeviceError::Cancelled { phase } => plain(
+        DeviceError::Cancelled { phase, .. } => plain(
             format!("Cancelled during the {phase}. The board is idle."),
             "The flash may be partly erased or written: flash the firmware again before starting it.",
         ),
@@ -138,10 +156,15 @@ mod tests {
 
     #[test]
     fn a_foreign_windows_driver_names_the_driver_and_the_fix() {
-        let error = JobError::Device(DeviceError::Open {
+        let error = DeviceError::Open {
             location: "1-2".into(),
-            source: TransportError::Io("incompatible driver is installed for this device".into()),
-        });
+            source: TransportError::WrongDriver {
+                driver: "STTub30".into(),
+                source: dfuse::transport::OsError::new(std::io::Error::other(
+                    "incompatible driver is installed for this device",
+                )),
+            },
+        };
         let plain = explain(&error, Some("STTub30"));
         assert!(plain.next.contains("STTub30 driver bound"), "{plain:?}");
         assert!(plain.next.contains("drivers-win") && plain.next.contains("Zadig"));
@@ -154,25 +177,26 @@ mod tests {
 
     #[test]
     fn a_write_error_names_the_operation_and_suggests_erasing() {
-        let error = JobError::Device(DeviceError::Status {
+        let error = DeviceError::Status {
             operation: "write of 2048 bytes at 0x08004000".into(),
             status: Status::ErrWrite,
             state: State::Error,
-        });
+        };
         let plain = explain(&error, None);
         assert_eq!(
             plain.what,
             "The board could not program its flash (write of 2048 bytes at 0x08004000)."
         );
         assert!(plain.next.contains("Erase all"));
+        assert_eq!(plain.code, "device-status");
     }
 
     #[test]
     fn other_errors_fall_back_to_the_library_help() {
-        let error = JobError::Device(DeviceError::BadReply {
+        let error = DeviceError::BadReply {
             request: Request::GetStatus,
             len: 2,
-        });
+        };
         let plain = explain(&error, None);
         assert!(
             plain.what.starts_with("DFU_GETSTATUS returned 2 bytes"),

@@ -11,8 +11,7 @@ use std::time::{Duration, Instant};
 use dfu_file::Image;
 use dfuse::protocol::Status;
 use dfuse::session::{Phase, Session, Settings};
-use dfuse::sim::Fault;
-use dfuse_gui::devices::Backend;
+use dfuse_sim::Fault;
 use dfuse_gui::{App, Options};
 use eframe::egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -70,18 +69,12 @@ fn shown(harness: &Harness<'static, App>, prefix: &str) -> String {
 fn sim(
     harness: &Harness<'static, App>,
     location: &str,
-) -> Arc<std::sync::Mutex<dfuse::sim::SimTransport>> {
-    let board = harness
+) -> Arc<std::sync::Mutex<dfuse_sim::SimTransport>> {
+    harness
         .state()
         .devices
-        .boards
-        .iter()
-        .find(|b| b.info.location == location)
-        .expect("the simulated board is listed");
-    match &board.backend {
-        Backend::Sim(sim) => Arc::clone(sim),
-        Backend::Usb(_) => panic!("{location} is not simulated"),
-    }
+        .simulated_chip(location)
+        .expect("the simulated board is listed")
 }
 
 #[test]
