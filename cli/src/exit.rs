@@ -120,7 +120,9 @@ fn device_help(error: &DeviceError) -> String {
         "read-protected" => {
             "the chip is read-protected: `dfuse unprotect --yes` removes the protection and erases the chip"
         }
-        "foreign-file" => "check that the file is for this board; pass --ignore-ids to flash it anyway",
+        "foreign-file" => {
+            "check that the file is for this board; pass --ignore-ids to flash it anyway"
+        }
         "not-writable" => {
             "that memory guards something (often a bootloader); pass --force only if you are sure"
         }
@@ -128,16 +130,22 @@ fn device_help(error: &DeviceError) -> String {
             "check --address (for .bin files) and --alt against the memory maps `dfuse info` shows"
         }
         "too-large" => "this firmware is for a larger part, or the wrong region (--alt) was chosen",
-        "ambiguous" => "name one board by its location (the first column) with --device, e.g. --device 1-2",
+        "ambiguous" => {
+            "name one board by its location (the first column) with --device, e.g. --device 1-2"
+        }
         "no-match" => "choose one of the boards present with --device, --serial or --vid-pid",
         "short-read" => "read less (--length): `dfuse info` shows where the memory ends",
-        "not-erasable" => "choose --address and --length inside erasable memory: `dfuse info` shows the sectors",
+        "not-erasable" => {
+            "choose --address and --length inside erasable memory: `dfuse info` shows the sectors"
+        }
         "unsupported-device" => {
             "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table (--device-db)"
         }
         "no-device" => {
             return match crate::device::offer_simulated() {
-                Some(offer) => format!("connect the board in DFU mode (BOOT0 high, then reset), {offer}"),
+                Some(offer) => {
+                    format!("connect the board in DFU mode (BOOT0 high, then reset), {offer}")
+                }
                 None => error.help().to_string(),
             };
         }
@@ -149,7 +157,10 @@ fn device_help(error: &DeviceError) -> String {
 /// What an interrupted operation did before it stopped.
 fn cancelled(error: &DeviceError) -> String {
     let DeviceError::Cancelled {
-        phase, done, total, unit,
+        phase,
+        done,
+        total,
+        unit,
     } = error
     else {
         return String::new();
@@ -164,7 +175,9 @@ fn cancelled(error: &DeviceError) -> String {
         "verify" => "The image was written but not completely read back: verify or flash again.",
         _ => "Reading changes nothing on the board.",
     };
-    format!("Stopped by Ctrl-C during the {phase} after {amount}. {state} The board is idle in DFU mode.")
+    format!(
+        "Stopped by Ctrl-C during the {phase} after {amount}. {state} The board is idle in DFU mode."
+    )
 }
 
 fn io_help(kind: std::io::ErrorKind) -> &'static str {

@@ -366,7 +366,11 @@ fn erase_leave_info_and_list() {
         stdout(&out)
     );
     let out = dfuse(["flash", p(&example("blinky-f407.hex"))]);
-    assert_fails(&out, 5, "error[no-device]: no DfuSe device found\n  help: connect the board in DFU mode (BOOT0 high, then reset), or try a simulated board: --device sim:<chip>, one of: stm32f407");
+    assert_fails(
+        &out,
+        5,
+        "error[no-device]: no DfuSe device found\n  help: connect the board in DFU mode (BOOT0 high, then reset), or try a simulated board: --device sim:<chip>, one of: stm32f407",
+    );
     let out = dfuse([
         "flash",
         p(&example("blinky-f407.hex")),

@@ -23,16 +23,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every format, in the order `--help` lists them.
-    pub const ALL: [Format; 6] = [
-        Format::Dfuse,
-        Format::Dfu,
-        Format::Ihex,
-        Format::Srec,
-        Format::Elf,
-        Format::Bin,
-    ];
-
     /// The short name used in JSON output and on the command line.
     pub fn name(self) -> &'static str {
         match self {

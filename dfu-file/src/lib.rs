@@ -14,6 +14,7 @@
 //! [`read`] detects the format and dispatches. Files are untrusted: no input
 //! panics, and no size read from a header drives an allocation before it is
 //! checked against the bytes actually there.
+#![warn(missing_docs)]
 
 pub mod dfuse;
 pub mod dump;

@@ -208,7 +208,8 @@ impl Device {
             reason,
         };
         let image = Image::from_pieces([(address, data)]).map_err(|e| output(e.to_string()))?;
-        let bytes = dfu_file::dump::encode(format, alt, image, ids).map_err(|e| output(e.to_string()))?;
+        let bytes =
+            dfu_file::dump::encode(format, alt, image, ids).map_err(|e| output(e.to_string()))?;
         crate::output::write_atomically(path, &bytes).map_err(|error| DeviceError::Save {
             path: path.to_owned(),
             source: Arc::new(error),
@@ -228,13 +229,13 @@ impl Device {
         };
         let map = self.profile.map(alt)?;
         let start = u64::from(address);
-        let covering = map
-            .sectors_covering(start, start + length)
-            .map_err(|at| DeviceError::NotErasable {
-                address: at,
-                region: map.name.clone(),
-                why: "there is no memory there",
-            })?;
+        let covering =
+            map.sectors_covering(start, start + length)
+                .map_err(|at| DeviceError::NotErasable {
+                    address: at,
+                    region: map.name.clone(),
+                    why: "there is no memory there",
+                })?;
         if let Some((sector, _)) = covering.iter().find(|(_, s)| !s.access.erasable) {
             return Err(DeviceError::NotErasable {
                 address: u64::from(sector.address).max(start),

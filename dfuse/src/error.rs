@@ -288,15 +288,21 @@ impl DeviceError {
             DeviceError::Status {
                 status: Status::ErrVendor,
                 ..
-            } => "the chip is read-protected: removing the protection (read-unprotect) erases the whole chip",
+            } => {
+                "the chip is read-protected: removing the protection (read-unprotect) erases the whole chip"
+            }
             DeviceError::Status {
                 status: Status::ErrTarget | Status::ErrAddress,
                 ..
-            } => "the address is not valid for this region: check the address and the alternate setting against the memory map",
+            } => {
+                "the address is not valid for this region: check the address and the alternate setting against the memory map"
+            }
             DeviceError::Status {
                 status: Status::ErrWrite | Status::ErrProg | Status::ErrCheckErased,
                 ..
-            } => "the flash could not be written: it may not be erased or may be write-protected; try a mass erase first",
+            } => {
+                "the flash could not be written: it may not be erased or may be write-protected; try a mass erase first"
+            }
             DeviceError::Status { .. } => "replug the board and try again",
             DeviceError::BusyTooLong { .. } => {
                 "the operation took far longer than the chip should need: power-cycle the board and try again"
@@ -326,7 +332,9 @@ impl DeviceError {
             DeviceError::ForeignFile { .. } => {
                 "check that the file is meant for this board; its device IDs can be ignored if you are sure"
             }
-            DeviceError::Target(_) => "the device's alternate settings and memory maps show what it has",
+            DeviceError::Target(_) => {
+                "the device's alternate settings and memory maps show what it has"
+            }
             DeviceError::NotErasable { .. } => {
                 "choose a range inside erasable memory: the memory map shows which sectors can be erased"
             }
@@ -339,6 +347,172 @@ impl DeviceError {
             DeviceError::Output { .. } => "name a file ending in .bin, .hex or .dfu",
             DeviceError::Save { .. } => "check the path, free space and permissions",
             DeviceError::Simulator(_) => "check the simulated board's state and log files",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+    use crate::transport::OsError;
+
+    /// One error of every variant (and of every code the matches give).
+    fn one_of_each() -> Vec<DeviceError> {
+        let transport = TransportError::Stall;
+        let status = |status| DeviceError::Status {
+            operation: "erase".into(),
+            status,
+            state: State::Error,
+        };
+        let span = dfu_file::Span { start: 0, end: 1 };
+        vec![
+            DeviceError::Transport {
+                request: Request::Dnload,
+                operation: "write".into(),
+                source: transport.clone(),
+            },
+            DeviceError::SelectAlt {
+                alt: 1,
+                source: transport.clone(),
+            },
+            status(Status::ErrWrite),
+            status(Status::ErrVendor),
+            DeviceError::BusyTooLong {
+                operation: "erase".into(),
+                waited: Duration::from_secs(30),
+            },
+            DeviceError::NotIdle { state: State::Error },
+            DeviceError::BadReply {
+                request: Request::GetStatus,
+                len: 2,
+            },
+            DeviceError::VerifyMismatch {
+                address: 0,
+                expected: 1,
+                found: 2,
+            },
+            DeviceError::ShortRead {
+                alt: 0,
+                end: 1,
+                read: 1,
+                wanted: 2,
+            },
+            DeviceError::Enumerate {
+                source: transport.clone(),
+            },
+            DeviceError::Select(SelectError::NoDevice),
+            DeviceError::Select(SelectError::NoMatch {
+                wanted: String::new(),
+                present: String::new(),
+            }),
+            DeviceError::Select(SelectError::Ambiguous {
+                wanted: String::new(),
+                matching: String::new(),
+            }),
+            DeviceError::Open {
+                location: "1-1".into(),
+                source: TransportError::Busy(OsError::new(std::io::Error::other("busy"))),
+            },
+            DeviceError::NoReturn {
+                location: "1-1".into(),
+                timeout: Duration::from_secs(10),
+            },
+            DeviceError::Plan(PlanError::Empty),
+            DeviceError::Plan(PlanError::TooLarge {
+                image: 2,
+                capacity: 1,
+                region: "Flash".into(),
+            }),
+            DeviceError::Plan(PlanError::OutsideMap {
+                range: span,
+                region: "Flash".into(),
+                covered: String::new(),
+            }),
+            DeviceError::Plan(PlanError::NotWritable {
+                range: span,
+                what: "read-only",
+                segment: span,
+                region: "Flash".into(),
+            }),
+            DeviceError::ForeignFile {
+                file: (1, 2),
+                device: (3, 4),
+            },
+            DeviceError::Target("no alt 9".into()),
+            DeviceError::NotErasable {
+                address: 0,
+                region: "Flash".into(),
+                why: "no memory there",
+            },
+            DeviceError::Unsupported("plain DFU".into()),
+            DeviceError::Cancelled {
+                phase: "write",
+                done: 1,
+                total: 2,
+                unit: Unit::Bytes,
+            },
+            DeviceError::Output {
+                path: "x.txt".into(),
+                reason: "unknown extension".into(),
+            },
+            DeviceError::Save {
+                path: "x.bin".into(),
+                source: Arc::new(std::io::Error::other("disk full")),
+            },
+            DeviceError::Simulator("bad state file".into()),
+        ]
+    }
+
+    #[test]
+    fn every_error_has_a_listed_unique_code_and_help() {
+        let errors = one_of_each();
+        let codes: HashSet<&str> = errors.iter().map(DeviceError::code).collect();
+        assert_eq!(codes.len(), errors.len(), "two variants share a code");
+        assert_eq!(
+            codes,
+            DeviceError::CODES.iter().copied().collect(),
+            "CODES lists exactly the codes in use"
+        );
+        for error in &errors {
+            assert!(!error.help().is_empty(), "{} has no help", error.code());
+            assert!(
+                !error.help().contains("--"),
+                "{}'s help names a command-line flag: {}",
+                error.code(),
+                error.help()
+            );
+        }
+    }
+
+    #[test]
+    fn transport_errors_have_unique_codes_and_only_access_denied_advises_permissions() {
+        let os = || OsError::new(std::io::Error::other("x"));
+        let errors = [
+            TransportError::Stall,
+            TransportError::Timeout(Duration::from_secs(1)),
+            TransportError::Disconnected,
+            TransportError::AccessDenied(os()),
+            TransportError::Busy(os()),
+            TransportError::WrongDriver {
+                driver: "STTub30".into(),
+                source: os(),
+            },
+            TransportError::NoConfiguration(os()),
+            TransportError::Io(os()),
+        ];
+        let codes: HashSet<&str> = errors.iter().map(TransportError::code).collect();
+        assert_eq!(codes.len(), errors.len());
+        for error in &errors {
+            let udev = error.help().contains("udev");
+            assert_eq!(
+                udev,
+                matches!(error, TransportError::AccessDenied(_)),
+                "{}: {}",
+                error.code(),
+                error.help()
+            );
         }
     }
 }

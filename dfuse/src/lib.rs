@@ -20,8 +20,8 @@
 //! `dfuse::request`, level trace); progress comes as [`session::Event`]s.
 #![warn(missing_docs)]
 
-mod error;
 pub mod device;
+mod error;
 pub mod matching;
 pub mod memory_map;
 pub mod output;

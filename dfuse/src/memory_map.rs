@@ -110,7 +110,8 @@ impl MemoryMap {
     pub fn sectors(&self) -> impl Iterator<Item = (Sector, &Segment)> {
         self.segments.iter().flat_map(|segment| {
             (0..segment.sector_count).map_while(move |i| {
-                let start = u64::from(segment.address) + u64::from(i) * u64::from(segment.sector_size);
+                let start =
+                    u64::from(segment.address) + u64::from(i) * u64::from(segment.sector_size);
                 Some((
                     Sector {
                         address: u32::try_from(start).ok()?,
@@ -131,7 +132,8 @@ impl MemoryMap {
         while at < end {
             let segment = self.segment_at(at).ok_or(at)?;
             let size = u64::from(segment.sector_size);
-            let first = u64::from(segment.address) + (at - u64::from(segment.address)) / size * size;
+            let first =
+                u64::from(segment.address) + (at - u64::from(segment.address)) / size * size;
             let sector = Sector {
                 // Inside a segment, which ends at 4 GiB at most.
                 address: first as u32,

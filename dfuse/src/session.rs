@@ -576,4 +576,3 @@ fn device_reset(error: &DeviceError) -> bool {
         }
     )
 }
-

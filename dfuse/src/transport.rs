@@ -1,6 +1,6 @@
 //! The one interface the rest of the library talks to a device through.
 //!
-//! Two implementations: the nusb backend (real USB) and [`crate::sim`]
+//! Two implementations: the nusb backend (real USB) and the `dfuse-sim` crate
 //! (simulated bootloaders on a virtual clock). Time is part of the trait so
 //! that simulated devices never make a test sleep.
 

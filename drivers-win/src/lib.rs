@@ -1,5 +1,6 @@
 //! Which driver Windows binds to a DfuSe device: its hardware and compatible IDs,
 //! the shipped WinUSB INF (`dfuse-winusb.inf`), and the ranking Windows applies.
+#![warn(missing_docs)]
 
 mod ids;
 mod inf;

@@ -13,11 +13,11 @@ use dfuse::plan::PlanError;
 use dfuse::session::{Event, Phase, Unit};
 
 use crate::devices::{DeviceList, Update};
-use dfuse::Board;
 use crate::file::LoadedFile;
 use crate::job::{Action, Job, JobError, Report};
 use crate::log::{Level, Log};
 use crate::words::{Plain, explain};
+use dfuse::Board;
 
 /// How the GUI starts.
 #[derive(Clone, Debug, Default)]
@@ -324,11 +324,13 @@ impl App {
             self.fail(&error);
             return;
         }
-        let line = format!("{} on {} started.", action.name(), board.profile.info.location);
+        let line = format!(
+            "{} on {} started.",
+            action.name(),
+            board.profile.info.location
+        );
         let ctx = ctx.clone();
-        self.job = Some(Job::start(board, action, move || {
-            ctx.request_repaint()
-        }));
+        self.job = Some(Job::start(board, action, move || ctx.request_repaint()));
         self.log.add(Level::Info, line);
         self.outcome = None;
         self.progress = None;
@@ -339,7 +341,10 @@ impl App {
         let plain = explain(error, driver.as_deref());
         self.log.add(
             Level::Error,
-            format!("{} {} (error[{}]: {error})", plain.what, plain.next, plain.code),
+            format!(
+                "{} {} (error[{}]: {error})",
+                plain.what, plain.next, plain.code
+            ),
         );
         self.outcome = Some(Err(plain));
     }

@@ -108,11 +108,6 @@ impl DeviceList {
         self.sims.get(index).map(dfuse_sim::SimBoard::chip)
     }
 
-    /// The device table boards are matched against.
-    pub fn table(&self) -> &DeviceTable {
-        &self.table
-    }
-
     /// Takes in what the watcher saw since the last call.
     pub fn update(&mut self) -> Vec<Update> {
         let Some(changes) = &self.changes else {

@@ -431,10 +431,15 @@ impl App {
 }
 
 fn region_name(board: &dfuse::Board, alt: u8) -> String {
-    board.profile.maps().iter().find(|(n, _)| *n == alt).map_or_else(
-        || format!("alt {alt}"),
-        |(_, m)| format!("alt {alt}: {}", m.name),
-    )
+    board
+        .profile
+        .maps()
+        .iter()
+        .find(|(n, _)| *n == alt)
+        .map_or_else(
+            || format!("alt {alt}"),
+            |(_, m)| format!("alt {alt}: {}", m.name),
+        )
 }
 
 fn phase_title(phase: dfuse::session::Phase) -> &'static str {

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use dfuse::protocol::{self, Command, Request, State, Status, StatusReply};
 use crate::chips::{Chip, RegionKind};
 use crate::memory::{self, RegionMemory};
 use crate::{Fault, LogEntry, Outcome};
+use dfuse::protocol::{self, Command, Request, State, Status, StatusReply};
 
 /// A bwPollTimeout for `duration`: whole milliseconds, rounded up (it is a minimum wait).
 fn millis_rounded_up(duration: Duration) -> u32 {

@@ -8,6 +8,7 @@
 //! with read protection, datasheet timing on a virtual clock, a log of every
 //! request and injectable [`Fault`]s. Its memory can be saved to and loaded
 //! from a state file (a DfuSe file with one target per alternate setting).
+#![warn(missing_docs)]
 
 mod board;
 pub mod chips;

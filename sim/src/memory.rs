@@ -1,7 +1,7 @@
 //! The memory behind a simulated chip's alternate settings.
 
-use dfuse::memory_map::{self, MemoryMap, Segment};
 use crate::chips::{Chip, RegionKind};
+use dfuse::memory_map::{self, MemoryMap, Segment};
 
 /// One alternate setting's memory: its map and a byte store per segment.
 #[derive(Clone, Debug)]

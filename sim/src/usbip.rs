@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use dfuse::protocol::Request;
 use crate::{Chip, Device};
+use dfuse::protocol::Request;
 use dfuse::transport::TransportError;
 
 /// USBIP_CMD_SUBMIT.

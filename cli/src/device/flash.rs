@@ -71,7 +71,11 @@ pub fn run(args: FlashArgs) -> Result<(), CliError> {
     with_device(&args.device, |device| flash(&args, &firmware, device))
 }
 
-fn flash(args: &FlashArgs, firmware: &dfu_file::Firmware, device: &mut Device) -> Result<(), CliError> {
+fn flash(
+    args: &FlashArgs,
+    firmware: &dfu_file::Firmware,
+    device: &mut Device,
+) -> Result<(), CliError> {
     let mut reporter = Reporter::new(args.output);
     let request = PlanRequest {
         alt: args
@@ -97,9 +101,11 @@ fn flash(args: &FlashArgs, firmware: &dfu_file::Firmware, device: &mut Device) -
         }
         let plan = &target.plan;
         let padding = plan.write_len().saturating_sub(target.bytes);
-        results.push(json!({"alt": target.alt, "region": target.region, "bytes": target.bytes,
+        results.push(
+            json!({"alt": target.alt, "region": target.region, "bytes": target.bytes,
             "written": plan.write_len(), "erased_sectors": plan.erase.len(),
-            "mass_erase": plan.mass_erase, "verified": *flashed == Flashed::Verified}));
+            "mass_erase": plan.mass_erase, "verified": *flashed == Flashed::Verified}),
+        );
         reporter.message(&format!(
             "Flashed {} bytes{} to {name} alt {} ({:?}), {}, {}.",
             target.bytes,

@@ -94,7 +94,12 @@ fn print_text(profile: &Profile) {
                     println!("      warning: {warning}");
                 }
             }
-            None => println!("  alt {}: {:?} ({})", alt.alt, alt.name, map_error(&alt.name)),
+            None => println!(
+                "  alt {}: {:?} ({})",
+                alt.alt,
+                alt.name,
+                map_error(&alt.name)
+            ),
         }
     }
 }

@@ -64,8 +64,7 @@ impl WaitArgs {
     /// With --wait, waits until the board that just reset is back, and says so.
     fn wait_if_asked(self, device: &mut Device, reporter: &Reporter) -> Result<(), CliError> {
         if self.wait {
-            let info =
-                device.wait_for_return(std::time::Duration::from_secs(self.wait_timeout))?;
+            let info = device.wait_for_return(std::time::Duration::from_secs(self.wait_timeout))?;
             reporter.message(&format!(
                 "The board is back: {} {:04X}:{:04X} {:?}.",
                 info.location,
@@ -108,8 +107,11 @@ impl DeviceArgs {
             }
             None => None,
         };
-        DeviceTable::load(user.as_ref().map(|(text, path)| (text.as_str(), path.clone())))
-            .map_err(CliError::Table)
+        DeviceTable::load(
+            user.as_ref()
+                .map(|(text, path)| (text.as_str(), path.clone())),
+        )
+        .map_err(CliError::Table)
     }
 
     /// The simulated board the arguments name, if they name one.

@@ -40,15 +40,13 @@ pub struct ReadArgs {
 pub fn read(args: ReadArgs) -> Result<(), CliError> {
     DumpFormat::of(&args.output).map_err(CliError::Usage)?;
     with_device(&args.device, |device| {
-        let alt = device.profile().find_alt(args.alt.as_deref().unwrap_or("0"))?;
+        let alt = device
+            .profile()
+            .find_alt(args.alt.as_deref().unwrap_or("0"))?;
         let mut reporter = Reporter::new(args.report);
-        device.read_to_file(
-            alt,
-            args.address,
-            args.length,
-            &args.output,
-            &mut |event| reporter.event(event),
-        )?;
+        device.read_to_file(alt, args.address, args.length, &args.output, &mut |event| {
+            reporter.event(event)
+        })?;
         reporter.message(&format!(
             "Read {} bytes from {:#010X} into {}.",
             args.length,
@@ -95,7 +93,9 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
         }
     };
     with_device(&args.device, |device| {
-        let alt = device.profile().find_alt(args.alt.as_deref().unwrap_or("0"))?;
+        let alt = device
+            .profile()
+            .find_alt(args.alt.as_deref().unwrap_or("0"))?;
         let mut reporter = Reporter::new(args.report);
         let erased = device.erase(alt, range, &mut |event| reporter.event(event))?;
         let (what, sectors) = match &erased {

@@ -46,8 +46,10 @@ impl Reporter {
             Event::Begin { phase, total } => {
                 self.phase = Some((*phase, *total));
                 if self.args.json {
-                    self.line(json!({"event": "begin", "phase": phase.name(), "total": total,
-                        "unit": unit_name(phase.unit())}));
+                    self.line(
+                        json!({"event": "begin", "phase": phase.name(), "total": total,
+                        "unit": unit_name(phase.unit())}),
+                    );
                 } else if self.terminal {
                     let bar = ProgressBar::new(*total);
                     let template = match phase.unit() {

@@ -154,7 +154,8 @@ impl Transport for UsbLink {
         length: u16,
         timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
-        self.transport()?.control_in(request, value, length, timeout)
+        self.transport()?
+            .control_in(request, value, length, timeout)
     }
 
     fn sleep(&mut self, duration: Duration) {
