@@ -110,6 +110,31 @@ fn a_layout_override_replaces_the_devices_memory_map() {
         p(&db),
     ]);
     assert_fails(&out, 3, "holds only 32768 writable bytes");
+    // `info` shows the map `flash` used: the record's layout, not the device's string.
+    let info = dfuse([
+        "info",
+        "--json",
+        "--device",
+        "sim:stm32f407",
+        "--device-db",
+        p(&db),
+    ]);
+    assert!(info.status.success(), "{}", common::stderr(&info));
+    let info = common::json(&info);
+    let map = &info["alt_settings"][0]["memory_map"];
+    assert_eq!(map["name"], "Internal Flash");
+    assert_eq!(
+        map["segments"],
+        serde_json::json!([{"address": 0x0800_0000u32, "sector_size": 16384, "sector_count": 2,
+            "readable": true, "erasable": true, "writable": true}])
+    );
+    // The same schema as `dfuse memmap --json` for that string.
+    let memmap = common::json(&dfuse([
+        "memmap",
+        "--json",
+        "@Internal Flash /0x08000000/02*016Kg",
+    ]));
+    assert_eq!(map, &memmap);
 }
 
 #[test]

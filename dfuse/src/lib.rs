@@ -16,6 +16,35 @@
 //!
 //! Firmware files live in the `dfu-file` crate; simulated bootloaders in `dfuse-sim`.
 //!
+//! # Example
+//!
+//! Open a simulated STM32F407 (a USB board opens the same way, with
+//! [`Device::open`]), flash an Intel HEX file and read it back:
+//!
+//! ```
+//! use dfuse::device::{FlashOptions, PlanRequest};
+//! use dfuse::matching::DeviceTable;
+//! use dfuse_sim::{SimBoard, SimFiles};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let table = DeviceTable::load(None)?;
+//! let board = SimBoard::new("stm32f407", SimFiles::default())?.board(&table);
+//! let mut device = board.open()?;
+//!
+//! // Four bytes at 0x08000000, the start of the F407's flash.
+//! let hex = ":020000040800F2\n:0400000001020304F2\n:00000001FF\n";
+//! let firmware = dfu_file::read(hex.as_bytes(), Some("hex"), &Default::default())?;
+//! let plans = device.profile().plan(&firmware, &PlanRequest::default())?;
+//! let report = device.flash(&plans, &FlashOptions::default(), &mut |_event| {})?;
+//! assert_eq!(report.targets.len(), 1);
+//!
+//! let bytes = device.read(0, 0x0800_0000, 4, &mut |_event| {})?;
+//! assert_eq!(bytes, [1, 2, 3, 4]);
+//! device.close()?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! Requests are traced through the [`log`](https://docs.rs/log) crate (target
 //! `dfuse::request`, level trace); progress comes as [`session::Event`]s.
 #![warn(missing_docs)]
