@@ -383,7 +383,9 @@ mod tests {
                 operation: "erase".into(),
                 waited: Duration::from_secs(30),
             },
-            DeviceError::NotIdle { state: State::Error },
+            DeviceError::NotIdle {
+                state: State::Error,
+            },
             DeviceError::BadReply {
                 request: Request::GetStatus,
                 len: 2,

@@ -3,7 +3,7 @@
 //! Documented grammar: `@Name/0xADDR/NN*SSSut,NN*SSSut/0xADDR/...`, where `u`
 //! is the unit (`B`, `K`, `M`, or a space meaning bytes) and `t` the type
 //! letter `a`..`g` (`letter - 'a' + 1`: bit 0 readable, bit 1 erasable, bit 2
-//! writable). Real devices deviate in the ways PROTOCOL.md lists; every one of
+//! writable). Real devices deviate in the ways docs/PROTOCOL.md lists; every one of
 //! them is accepted here, and every segment that parses is kept.
 
 use std::fmt;

@@ -23,7 +23,8 @@ pub struct Reporter {
     args: OutputArgs,
     terminal: bool,
     bar: Option<ProgressBar>,
-    phase: Option<(Phase, u64)>,
+    /// The phase under way: its total and how much is done.
+    phase: Option<(Phase, u64, u64)>,
 }
 
 impl Reporter {
@@ -44,7 +45,7 @@ impl Reporter {
     pub fn event(&mut self, event: &Event) {
         match event {
             Event::Begin { phase, total } => {
-                self.phase = Some((*phase, *total));
+                self.phase = Some((*phase, *total, 0));
                 if self.args.json {
                     self.line(
                         json!({"event": "begin", "phase": phase.name(), "total": total,
@@ -70,6 +71,9 @@ impl Reporter {
                 }
             }
             Event::Progress { done, .. } => {
+                if let Some((_, _, so_far)) = &mut self.phase {
+                    *so_far = *done;
+                }
                 if self.args.json {
                     self.line(json!({"event": "progress", "done": done}));
                 } else if let Some(bar) = &self.bar {
@@ -83,9 +87,12 @@ impl Reporter {
                 if self.args.json {
                     self.line(json!({"event": "end", "phase": phase.name()}));
                 } else if !self.terminal
-                    && let Some((phase, total)) = self.phase.take()
+                    && let Some((phase, total, done)) = self.phase.take()
                 {
                     match phase.unit() {
+                        Unit::Bytes if done < total => {
+                            println!("{}: stopped after {done} of {total} bytes", phase.name())
+                        }
                         Unit::Bytes => println!("{}: {total} bytes done", phase.name()),
                         Unit::Steps => println!("{}: done", phase.name()),
                     }

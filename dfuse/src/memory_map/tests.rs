@@ -1,4 +1,4 @@
-//! One test per real-world deviation in PROTOCOL.md, then property tests.
+//! One test per real-world deviation in docs/PROTOCOL.md, then property tests.
 
 use super::*;
 use proptest::prelude::*;
