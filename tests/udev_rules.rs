@@ -1,4 +1,5 @@
-//! The shipped udev rule grants the seat user access to every built-in device, and nothing more.
+//! The shipped udev rule grants the seat user access to the VID:PID of every simulated chip (the built-in
+//! boards dfuse is tested against), and nothing more.
 
 use std::path::PathBuf;
 

@@ -87,7 +87,7 @@ fn main() {
         ms(*frames.last().unwrap_or(&Duration::ZERO))
     );
     assert!(
-        outcome.contains("verified"),
+        outcome.contains(", verified.") && !outcome.contains("not verified"),
         "the flash did not verify: {outcome}"
     );
     assert!(
