@@ -212,15 +212,17 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         {
             return Ok(());
         }
-        let (phase, total, done) = self.phase.unwrap_or((Phase::Read, 0, 0));
-        let name = self.phase.map_or("operation", |(phase, _, _)| phase.name());
+        let (phase, total, done, unit) = match self.phase {
+            Some((phase, total, done)) => (phase.name(), total, done, phase.unit()),
+            None => ("operation", 0, 0, Unit::Bytes),
+        };
         self.end();
         self.recover()?;
         Err(DeviceError::Cancelled {
-            phase: name,
+            phase,
             done,
             total,
-            unit: phase.unit(),
+            unit,
         })
     }
 

@@ -24,8 +24,7 @@ pub enum Update {
 pub struct DeviceList {
     /// The boards, simulated ones first.
     pub boards: Vec<Board>,
-    /// How many of the first boards are simulated (they never leave).
-    simulated: usize,
+    /// The simulated boards, in the order they lead `boards` (they never leave).
     #[cfg(feature = "sim")]
     sims: Vec<dfuse_sim::SimBoard>,
     table: DeviceTable,
@@ -65,7 +64,6 @@ impl DeviceList {
         });
         let mut list = DeviceList {
             boards: Vec::new(),
-            simulated: 0,
             #[cfg(feature = "sim")]
             sims: Vec::new(),
             table,
@@ -83,9 +81,8 @@ impl DeviceList {
         let sim = dfuse_sim::SimBoard::new(chip, dfuse_sim::SimFiles::default())
             .map_err(|e| crate::words::capitalised(&e.to_string()))?;
         sim.set_real_time(real_time);
-        self.boards.insert(self.simulated, sim.board(&self.table));
+        self.boards.insert(self.simulated(), sim.board(&self.table));
         self.sims.push(sim);
-        self.simulated += 1;
         Ok(())
     }
 
@@ -96,13 +93,21 @@ impl DeviceList {
         ))
     }
 
+    /// How many of the first boards are simulated.
+    fn simulated(&self) -> usize {
+        #[cfg(feature = "sim")]
+        return self.sims.len();
+        #[cfg(not(feature = "sim"))]
+        0
+    }
+
     /// The simulated chip at `location`, to inspect or inject faults (tests, benchmarks).
     #[cfg(feature = "sim")]
     pub fn simulated_chip(
         &self,
         location: &str,
     ) -> Option<std::sync::Arc<std::sync::Mutex<dfuse_sim::SimTransport>>> {
-        let index = self.boards[..self.simulated]
+        let index = self.boards[..self.simulated()]
             .iter()
             .position(|b| b.info().location == location)?;
         self.sims.get(index).map(dfuse_sim::SimBoard::chip)
@@ -113,7 +118,7 @@ impl DeviceList {
         let Some(changes) = &self.changes else {
             return Vec::new();
         };
-        let simulated = self.simulated;
+        let simulated = self.simulated();
         let mut updates = Vec::new();
         while let Ok(change) = changes.try_recv() {
             let location = match &change {

@@ -129,14 +129,7 @@ impl Transport for SimBoard {
 
     fn sleep(&mut self, duration: Duration) {
         // Not under the lock: a real-time sleep must not block the board's inspection.
-        let real_time = {
-            let mut sim = lock(&self.sim);
-            let real_time = sim.real_time;
-            sim.real_time = false;
-            sim.sleep(duration);
-            sim.real_time = real_time;
-            real_time
-        };
+        let real_time = lock(&self.sim).advance(duration);
         if real_time {
             std::thread::sleep(duration);
         }

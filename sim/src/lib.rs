@@ -90,7 +90,7 @@ pub struct LogEntry {
 pub struct SimTransport {
     device: Device,
     info: DeviceInfo,
-    pub(crate) real_time: bool,
+    real_time: bool,
 }
 
 impl SimTransport {
@@ -101,6 +101,12 @@ impl SimTransport {
             info: info(chip),
             real_time: false,
         }
+    }
+
+    /// Moves the virtual clock on by `duration`; true when the wait must also take real time.
+    pub(crate) fn advance(&mut self, duration: Duration) -> bool {
+        self.device.now = self.device.now.saturating_add(duration);
+        self.real_time
     }
 
     /// Makes waits take real time as well as virtual time, so a person watching sees the chip's pace.
@@ -275,8 +281,7 @@ impl Transport for SimTransport {
     }
 
     fn sleep(&mut self, duration: Duration) {
-        self.device.now = self.device.now.saturating_add(duration);
-        if self.real_time {
+        if self.advance(duration) {
             std::thread::sleep(duration);
         }
     }

@@ -6,7 +6,7 @@ use dfuse::memory_map;
 use dfuse::transport::DeviceInfo;
 use serde_json::{Value, json};
 
-use super::DeviceArgs;
+use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
 use crate::memmap::MapJson;
 
@@ -149,14 +149,14 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
 }
 
 pub fn info(args: InfoArgs) -> Result<(), CliError> {
-    let device = args.device.open()?;
-    if args.json {
-        println!("{}", describe(device.profile()));
-    } else {
-        print_text(device.profile());
-    }
-    device.close()?;
-    Ok(())
+    with_device(&args.device, |device| {
+        if args.json {
+            println!("{}", describe(device.profile()));
+        } else {
+            print_text(device.profile());
+        }
+        Ok(())
+    })
 }
 
 /// `list --watch`: the boards present, then every arrival and departure.

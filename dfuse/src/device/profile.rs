@@ -149,12 +149,7 @@ impl Profile {
             .iter()
             .find(|(n, _)| *n == alt)
             .map(|(_, map)| map)
-            .ok_or_else(|| {
-                DeviceError::Target(format!(
-                    "the device has no alternate setting {alt} with a memory map; it has: {}",
-                    self.alt_listing()
-                ))
-            })
+            .ok_or_else(|| self.no_alt(alt))
     }
 
     /// Finds an alternate setting by number, or by a region name only one setting has.
@@ -175,15 +170,20 @@ impl Profile {
         };
         match found.as_slice() {
             [alt] => Ok(*alt),
-            [] => Err(DeviceError::Target(format!(
-                "the device has no alternate setting {wanted:?} with a memory map; it has: {}",
-                self.alt_listing()
-            ))),
+            [] => Err(self.no_alt(format!("{wanted:?}"))),
             _ => Err(DeviceError::Target(format!(
                 "several alternate settings are named {wanted:?}: choose one by number ({})",
                 self.alt_listing()
             ))),
         }
+    }
+
+    /// The refusal for an alternate setting the device does not have (with a map), listing those it has.
+    fn no_alt(&self, wanted: impl std::fmt::Display) -> DeviceError {
+        DeviceError::Target(format!(
+            "the device has no alternate setting {wanted} with a memory map; it has: {}",
+            self.alt_listing()
+        ))
     }
 
     fn alt_listing(&self) -> String {
