@@ -15,6 +15,7 @@ echo "dfu-util: download and upload agree"
 dfu-util -a 0 -s 0x08000000:leave -U /tmp/ignored.bin 2>&1 | tail -n 2 || true
 dfu-util -a 0 -s 0x08000000:leave -D "$bin" 2>&1 | tail -n 2 || true
 wait_for '^replugged' /tmp/f407.log
+wait_devices 0483 df11 1      # dfuse-sim says so before the kernel has enumerated the board again
 shows 'Found DFU: \[0483:df11\]' dfu-util -l
 echo "dfu-util: the board came back after leave"
 kill -TERM %1
