@@ -1,6 +1,7 @@
 # Every simulated chip enumerates through the real USB stack and passes a flash + verify round trip.
 source tests/usb-lab/scenarios/lib.sh
-chips=$({ "$SIM" attach --chip list 2>&1 || true; } | sed -n 's/.*choose one of: //p' | tr -d ',')
+# The chips as dfuse-sim's --chip refuses an unknown one: "[possible values: stm32f407, ...]".
+chips=$({ "$SIM" attach --chip list 2>&1 || true; } | sed -n 's/.*\[possible values: \(.*\)\]/\1/p' | tr -d ',')
 [ -n "$chips" ]
 for chip in $chips; do
     attach "$chip" "$chip"
