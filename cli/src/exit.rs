@@ -44,6 +44,13 @@ pub enum CliError {
     },
     /// A device operation failed or was refused.
     Device(DeviceError),
+    /// Some of several boards flashed at once failed (the others succeeded).
+    Boards {
+        /// Each failed board's location and error.
+        failed: Vec<(String, DeviceError)>,
+        /// How many boards there were.
+        of: usize,
+    },
     /// The device table could not be used.
     Table(dfuse::matching::TableError),
     /// A file that could not be read or written.
@@ -70,6 +77,17 @@ impl CliError {
             CliError::Device(DeviceError::Cancelled { .. }) => crate::device::INTERRUPTED,
             CliError::Device(error) if error.is_refusal() => 3,
             CliError::Device(_) => 5,
+            CliError::Boards { failed, .. } => {
+                let cancelled =
+                    |(_, e): &(String, DeviceError)| matches!(e, DeviceError::Cancelled { .. });
+                if failed.iter().any(cancelled) {
+                    crate::device::INTERRUPTED
+                } else if failed.iter().all(|(_, e)| e.is_refusal()) {
+                    3
+                } else {
+                    5
+                }
+            }
         })
     }
 
@@ -94,6 +112,21 @@ impl CliError {
                     eprintln!("  {}", cancelled(error));
                 }
                 eprintln!("  help: {}", device_help(error));
+            }
+            CliError::Boards { failed, of } => {
+                let names: Vec<&str> = failed.iter().map(|(board, _)| board.as_str()).collect();
+                eprintln!(
+                    "error[boards-failed]: {} of {of} boards failed: {}",
+                    failed.len(),
+                    names.join(", ")
+                );
+                for (board, error) in failed {
+                    eprintln!("  {board}: error[{}]: {error}", error.code());
+                    eprintln!("    help: {}", device_help(error));
+                }
+                eprintln!(
+                    "  help: the other boards succeeded; flash the failed ones again with --device <location>"
+                );
             }
             CliError::Table(error) => {
                 eprintln!("error[{}]: bad device table: {error}", error.code());

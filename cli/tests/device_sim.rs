@@ -52,9 +52,34 @@ fn the_readme_main_job_flashes_and_verifies() {
     ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("erase: 32768 bytes done"), "{text}");
+    // A fresh simulated board is erased: its sectors are read, found blank, and written without an erase.
+    assert!(text.contains("compare: 32768 bytes done"), "{text}");
+    assert!(!text.contains("erase:"), "{text}");
     assert!(text.contains("write: 256 bytes done"), "{text}");
-    assert!(text.contains("Flashed 212 bytes (256 written with padding) to sim:stm32f407 alt 0 (\"Internal Flash\"), 2 sectors erased, verified."), "{text}");
+    assert!(text.contains("Flashed 212 bytes to sim:stm32f407 alt 0 (\"Internal Flash\"): 2 sectors already blank, 256 bytes written, verified."), "{text}");
+    // Again: nothing to do. With --full: both sectors erased and written.
+    let hex = example("blinky-f407.hex");
+    let again = |extra: &[&str]| {
+        let mut args = vec![
+            "flash",
+            p(&hex),
+            "--device",
+            "sim:stm32f407",
+            "--sim-state",
+            p(&state),
+        ];
+        args.extend_from_slice(extra);
+        let out = dfuse(&args);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        stdout(&out)
+    };
+    let text = again(&[]);
+    assert!(text.contains("Flashed 212 bytes to sim:stm32f407 alt 0 (\"Internal Flash\"): 2 sectors unchanged (skipped), nothing written, verified."), "{text}");
+    assert!(!text.contains("write:"), "{text}");
+    let text = again(&["--full"]);
+    assert!(!text.contains("compare:"), "{text}");
+    assert!(text.contains("erase: 32768 bytes done"), "{text}");
+    assert!(text.contains("Flashed 212 bytes to sim:stm32f407 alt 0 (\"Internal Flash\"): 2 sectors erased, 256 bytes written, verified."), "{text}");
 }
 
 /// Flashes `args` to `chip` with a fresh state, reads `length` bytes at `address` back, and returns them.
@@ -283,7 +308,13 @@ fn json_lines_end_with_one_result_object() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines[0]["event"], "begin");
-    assert_eq!(lines[0]["phase"], "erase");
+    assert_eq!(lines[0]["phase"], "compare");
+    let plan = lines.iter().find(|l| l["event"] == "plan").unwrap();
+    assert_eq!(plan["compared"], "yes");
+    assert!(
+        plan["blank"].as_array().is_some_and(|b| !b.is_empty()),
+        "{plan}"
+    );
     let results: Vec<&serde_json::Value> =
         lines.iter().filter(|l| l.get("result").is_some()).collect();
     assert_eq!(results.len(), 1);

@@ -11,6 +11,7 @@
 //! stops an operation between two requests with the board back in dfuIDLE.
 
 mod board;
+mod many;
 mod profile;
 
 use std::path::Path;
@@ -19,17 +20,21 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use dfu_file::dump::DumpFormat;
-use dfu_file::{DeviceIds, Image};
+use dfu_file::{DeviceIds, Firmware, Image};
 
 pub use board::{Board, Connect, Link, boards, choose};
+pub use many::{BoardEvent, BoardResult, flash_boards};
 pub use profile::{PlanRequest, Profile, TargetPlan};
 
 use crate::error::DeviceError;
 use crate::matching::DeviceTable;
 use crate::memory_map::Sector;
+use crate::plan::MassErase;
+use crate::protocol::Request;
 use crate::select::Selector;
 use crate::session::{Event, Phase, Session, Written};
 use crate::transport::DeviceInfo;
+use crate::transport::TransportError;
 
 /// How a flash runs once planned.
 #[derive(Clone, Copy, Debug)]
@@ -49,6 +54,20 @@ impl Default for FlashOptions {
             leave: None,
         }
     }
+}
+
+/// What to flash onto a board and how: the same for one board or many.
+#[derive(Clone, Copy, Debug)]
+pub struct FlashJob<'a> {
+    /// The firmware.
+    pub firmware: &'a Firmware,
+    /// How to place it.
+    pub request: PlanRequest,
+    /// Read the touched sectors first and leave alone those already right
+    /// (see [`Device::compare`]); `false` erases and writes everything touched.
+    pub incremental: bool,
+    /// Verify and leave.
+    pub options: FlashOptions,
 }
 
 /// How writing one target ended.
@@ -130,6 +149,52 @@ impl Device {
         })
     }
 
+    /// Plans `job` for this board and, when incremental, compares it with what
+    /// the board holds: the plans [`Device::flash`] then carries out.
+    pub fn prepare(
+        &mut self,
+        job: &FlashJob,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Vec<TargetPlan>, DeviceError> {
+        let plans = self.profile.plan(job.firmware, &job.request)?;
+        if job.incremental {
+            self.compare(&plans, events)
+        } else {
+            Ok(plans)
+        }
+    }
+
+    /// Reads the sectors each target touches and returns the plans with those
+    /// already right left out (incremental flash). A target whose memory the
+    /// device refuses to read (read protection) keeps its full plan, with the reason.
+    pub fn compare(
+        &mut self,
+        targets: &[TargetPlan],
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Vec<TargetPlan>, DeviceError> {
+        let mut compared = Vec::with_capacity(targets.len());
+        for target in targets {
+            let plan = &target.plan;
+            let plan = if plan.sectors.is_empty() || plan.mass_erase == Some(MassErase::Asked) {
+                plan.clone()
+            } else {
+                match self
+                    .session(target.alt, events)?
+                    .read_sectors(&plan.sectors)
+                {
+                    Ok(contents) => plan.after_reading(&contents),
+                    Err(error) if refused_read(&error) => plan.unreadable(error.to_string()),
+                    Err(error) => return Err(error),
+                }
+            };
+            compared.push(TargetPlan {
+                plan,
+                ..target.clone()
+            });
+        }
+        Ok(compared)
+    }
+
     /// Erases and writes every planned target, verifies each unless told not to,
     /// then leaves DFU mode when asked.
     pub fn flash(
@@ -143,6 +208,17 @@ impl Device {
             started_at: None,
         };
         for target in targets {
+            let plan = &target.plan;
+            if plan.erase.is_empty() && plan.mass_erase.is_none() && plan.write_len() == 0 {
+                // Every sector already holds its bytes, as the comparison read back.
+                let flashed = if options.verify {
+                    Flashed::Verified
+                } else {
+                    Flashed::NotVerified
+                };
+                report.targets.push((target.clone(), flashed));
+                continue;
+            }
             let mut session = self.session(target.alt, events)?;
             let flashed = if session.download(&target.plan)? == Written::DeviceReset {
                 Flashed::DeviceReset
@@ -286,4 +362,16 @@ impl Device {
     pub fn close(mut self) -> Result<(), DeviceError> {
         self.link.close()
     }
+}
+
+/// True when the device refused an upload (read protection) rather than failed.
+fn refused_read(error: &DeviceError) -> bool {
+    matches!(
+        error,
+        DeviceError::Transport {
+            request: Request::Upload,
+            source: TransportError::Stall,
+            ..
+        } | DeviceError::Status { .. }
+    )
 }

@@ -16,6 +16,9 @@ pub struct PlanOptions {
     pub write_unit: u32,
     /// Erase the whole flash instead of the touched sectors.
     pub mass_erase: bool,
+    /// The region is the flash a mass erase clears: when the image touches every
+    /// sector of it, one mass erase replaces the sector erases.
+    pub mass_erase_covers_region: bool,
 }
 
 impl Default for PlanOptions {
@@ -25,8 +28,18 @@ impl Default for PlanOptions {
             force: false,
             write_unit: 32,
             mass_erase: false,
+            mass_erase_covers_region: false,
         }
     }
+}
+
+/// Why a plan erases the whole flash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MassErase {
+    /// The caller asked for it.
+    Asked,
+    /// The image touches every sector: one mass erase is quicker than erasing each.
+    EverySector,
 }
 
 pub use crate::memory_map::Sector;
@@ -43,18 +56,92 @@ pub struct WriteRun {
 /// Everything a flash will do, validated.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlashPlan {
-    /// Erase the whole flash first.
-    pub mass_erase: bool,
-    /// Sectors to erase, each once, in address order.
+    /// Erase the whole flash first, and why.
+    pub mass_erase: Option<MassErase>,
+    /// Sectors to erase one by one, in address order (none with a mass erase).
     pub erase: Vec<Sector>,
-    /// Runs to write, in address order.
+    /// The image's runs, in address order; every one is verified.
     pub runs: Vec<WriteRun>,
+    /// Every erasable sector the image touches, in address order.
+    pub sectors: Vec<Sector>,
+    /// The runs lie in erasable memory (flash). Outside it (option bytes), a
+    /// device that resets after the last block has succeeded.
+    pub in_flash: bool,
+    /// `sectors` is the whole of a flash that one mass erase clears.
+    pub whole_flash: bool,
+    /// What reading the sectors before erasing found (incremental flash).
+    pub found: Found,
+}
+
+/// What the device held in a plan's sectors before anything was erased.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Found {
+    /// Not read: every touched sector is erased and written.
+    #[default]
+    NotRead,
+    /// Read and compared with the image.
+    Read {
+        /// Sectors already holding exactly what a full flash would leave: neither erased nor written.
+        unchanged: Vec<Sector>,
+        /// Sectors already erased: written without an erase.
+        blank: Vec<Sector>,
+    },
+    /// The device refused to be read (read protection): flashed in full.
+    Unreadable(String),
 }
 
 impl FlashPlan {
+    /// Sectors left alone because they already hold their bytes.
+    pub fn unchanged(&self) -> &[Sector] {
+        match &self.found {
+            Found::Read { unchanged, .. } => unchanged,
+            _ => &[],
+        }
+    }
+
+    /// Sectors written without an erase because they are already blank.
+    pub fn blank(&self) -> &[Sector] {
+        match &self.found {
+            Found::Read { blank, .. } => blank,
+            _ => &[],
+        }
+    }
+
+    /// The runs to write: the image's runs without the unchanged sectors.
+    pub fn writes(&self) -> Vec<WriteRun> {
+        compare::without(&self.runs, self.unchanged())
+    }
+
     /// Bytes to write, padding included.
     pub fn write_len(&self) -> u64 {
+        let skipped: u64 = self
+            .runs
+            .iter()
+            .flat_map(|run| {
+                self.unchanged()
+                    .iter()
+                    .map(move |sector| compare::overlap(run, sector))
+            })
+            .sum();
+        self.image_len() - skipped
+    }
+
+    /// Bytes of the image's runs, padding included: what a verify covers.
+    pub fn image_len(&self) -> u64 {
         self.runs.iter().map(|r| r.data.len() as u64).sum()
+    }
+
+    /// The plan once the device's `contents` of every sector in `sectors` (same order) are known.
+    pub fn after_reading(&self, contents: &[Vec<u8>]) -> FlashPlan {
+        compare::after_reading(self, contents)
+    }
+
+    /// The plan flashed in full because the device could not be read, with the reason.
+    pub fn unreadable(&self, reason: String) -> FlashPlan {
+        FlashPlan {
+            found: Found::Unreadable(reason),
+            ..self.clone()
+        }
     }
 }
 
@@ -154,6 +241,7 @@ pub fn plan(image: &Image, map: &MemoryMap, options: &PlanOptions) -> Result<Fla
     }
     let mut sectors = BTreeSet::new();
     let mut runs = Vec::new();
+    let mut in_flash = true;
     for piece in image.segments() {
         let (start, end) = (u64::from(piece.address()), piece.end());
         let covering = map
@@ -172,6 +260,7 @@ pub fn plan(image: &Image, map: &MemoryMap, options: &PlanOptions) -> Result<Fla
                 all_erasable = false;
             }
         }
+        in_flash &= all_erasable;
         let unit = if all_erasable {
             options.write_unit.max(1)
         } else {
@@ -179,14 +268,27 @@ pub fn plan(image: &Image, map: &MemoryMap, options: &PlanOptions) -> Result<Fla
         };
         runs.push(padded(piece.address(), piece.data(), unit));
     }
+    let sectors: Vec<Sector> = sectors.into_iter().collect();
+    let whole_flash = options.mass_erase_covers_region
+        && !sectors.is_empty()
+        && sectors.len() == map.sectors().count();
+    let mass_erase = if options.mass_erase {
+        Some(MassErase::Asked)
+    } else {
+        whole_flash.then_some(MassErase::EverySector)
+    };
     Ok(FlashPlan {
-        mass_erase: options.mass_erase,
-        erase: if options.mass_erase {
+        mass_erase,
+        erase: if mass_erase.is_some() {
             Vec::new()
         } else {
-            sectors.into_iter().collect()
+            sectors.clone()
         },
         runs: merge(runs),
+        sectors,
+        in_flash,
+        whole_flash,
+        found: Found::NotRead,
     })
 }
 
@@ -278,5 +380,6 @@ fn merge(runs: Vec<WriteRun>) -> Vec<WriteRun> {
     merged
 }
 
+mod compare;
 #[cfg(test)]
 mod tests;

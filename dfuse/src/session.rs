@@ -56,6 +56,8 @@ pub enum Phase {
     Verify,
     /// Reading (bytes).
     Read,
+    /// Reading the sectors a flash touches, to skip those already right (bytes).
+    Compare,
 }
 
 impl Phase {
@@ -67,6 +69,7 @@ impl Phase {
             Phase::Write => "write",
             Phase::Verify => "verify",
             Phase::Read => "read",
+            Phase::Compare => "compare",
         }
     }
     /// What the phase's amounts count.
@@ -389,15 +392,17 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     /// the final block of a write into non-erasable memory: option bytes take
     /// effect by resetting the chip, so that is success, but nothing can be verified.
     pub fn download(&mut self, plan: &FlashPlan) -> Result<Written, DeviceError> {
-        if plan.mass_erase {
+        if plan.mass_erase.is_some() {
             self.mass_erase()?;
         } else if !plan.erase.is_empty() {
             self.erase(&plan.erase)?;
         }
-        self.begin(Phase::Write, plan.write_len());
+        let writes = plan.writes();
+        let total = plan.write_len();
+        self.begin(Phase::Write, total);
         let size = usize::from(self.transfer_size);
         let mut done = 0u64;
-        for run in &plan.runs {
+        for run in &writes {
             for (chunk_index, chunk) in run
                 .data
                 .chunks(self.blocks_per_address as usize * size)
@@ -418,14 +423,13 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                         self.settings.operation,
                     );
                     done += block.len() as u64;
-                    let last = done == plan.write_len();
-                    let erasable = plan.mass_erase || !plan.erase.is_empty();
+                    let last = done == total;
                     match result {
                         Err(DeviceError::Transport {
                             request: Request::GetStatus,
                             source: TransportError::Disconnected,
                             ..
-                        }) if last && !erasable => {
+                        }) if last && !plan.in_flash => {
                             self.progress(done);
                             self.end();
                             return Ok(Written::DeviceReset);
@@ -497,11 +501,27 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         Ok(data)
     }
 
-    /// Reads back every run of `plan` and compares.
+    /// Reads every sector in `sectors`, reported as [`Phase::Compare`].
+    pub fn read_sectors(&mut self, sectors: &[Sector]) -> Result<Vec<Vec<u8>>, DeviceError> {
+        let total = sectors.iter().map(|s| u64::from(s.size)).sum();
+        self.begin(Phase::Compare, total);
+        let mut contents = Vec::with_capacity(sectors.len());
+        let mut done = 0;
+        for sector in sectors {
+            let data = self.read_range(sector.address, u64::from(sector.size), done)?;
+            done += u64::from(sector.size);
+            contents.push(data);
+        }
+        self.end();
+        Ok(contents)
+    }
+
+    /// Reads back what `plan` wrote and compares. Sectors it left alone as
+    /// unchanged were read and compared before, in [`Session::read_sectors`].
     pub fn verify(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
         self.begin(Phase::Verify, plan.write_len());
         let mut done = 0;
-        for run in &plan.runs {
+        for run in &plan.writes() {
             let read = self.read_range(run.address, run.data.len() as u64, done)?;
             done += run.data.len() as u64;
             let mismatch = run

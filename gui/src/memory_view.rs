@@ -51,7 +51,7 @@ pub fn sectors(
                 })
             });
             let erased = plan.is_some_and(|p| {
-                (p.mass_erase && segment.access.erasable) || p.erase.contains(&sector)
+                (p.mass_erase.is_some() && segment.access.erasable) || p.erase.contains(&sector)
             });
             let fate = match (
                 refused.is_some_and(|(a, b)| overlaps(a, b)),

@@ -216,7 +216,7 @@ impl App {
         match &self.plan {
             Some(Ok(plans)) => {
                 for target in plans {
-                    let erase = if target.plan.mass_erase {
+                    let erase = if target.plan.mass_erase.is_some() {
                         "erase the whole flash".to_string()
                     } else {
                         let bytes: u64 = target.plan.erase.iter().map(|s| u64::from(s.size)).sum();

@@ -51,6 +51,7 @@ pub struct Device {
     requests: usize,
     dnloads: usize,
     seen: Vec<(Request, usize)>,
+    busy_total: Duration,
 }
 
 impl Device {
@@ -82,7 +83,13 @@ impl Device {
             requests: 0,
             dnloads: 0,
             seen: Vec::new(),
+            busy_total: Duration::ZERO,
         }
+    }
+
+    /// How long the device has been busy carrying out requests (erases, writes, ...), in all.
+    pub fn busy_time(&self) -> Duration {
+        self.busy_total
     }
 
     /// Plugs the device back in after a reset: dfuIDLE, alternate setting 0, memory kept.
@@ -303,6 +310,7 @@ impl Device {
     fn get_status(&mut self) -> Outcome<[u8; 6]> {
         if let Some(pending) = self.pending.take() {
             let (duration, result, then_reset) = self.execute(pending);
+            self.busy_total += duration;
             let injected = self.injected_status();
             let result = injected.map_or(result, Err);
             let busy_forever = self.faults.iter().any(|f| matches!(f, Fault::BusyForever));

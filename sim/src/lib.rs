@@ -85,12 +85,55 @@ pub struct LogEntry {
     pub outcome: Outcome<()>,
 }
 
+/// What one control transfer costs on the bus, charged to the virtual clock
+/// before the device sees the request.
+///
+/// The default models a full-speed device: 1 ms per transfer (its setup and
+/// status stages, started in the next 1 ms frame) and 800 data bytes per ms
+/// (USB 2.0, section 5.5.4: at most 13 control packets of 64 bytes fit a
+/// frame; a little under that). See docs/PERFORMANCE.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsbTiming {
+    /// Fixed cost of every control transfer.
+    pub latency: Duration,
+    /// Data bytes moved per millisecond (0: data costs nothing).
+    pub bytes_per_ms: u32,
+}
+
+impl UsbTiming {
+    /// Requests cost no time: only the device's own busy time passes.
+    pub const FREE: UsbTiming = UsbTiming {
+        latency: Duration::ZERO,
+        bytes_per_ms: 0,
+    };
+
+    /// The bus time of one control transfer carrying `bytes` of data.
+    pub fn cost(&self, bytes: usize) -> Duration {
+        let data = match self.bytes_per_ms {
+            0 => Duration::ZERO,
+            rate => Duration::from_nanos(bytes as u64 * 1_000_000 / u64::from(rate)),
+        };
+        self.latency + data
+    }
+}
+
+impl Default for UsbTiming {
+    /// Full speed: 1 ms a transfer, 800 bytes a millisecond.
+    fn default() -> Self {
+        UsbTiming {
+            latency: Duration::from_millis(1),
+            bytes_per_ms: 800,
+        }
+    }
+}
+
 /// A simulated chip, as a [`Transport`].
 #[derive(Debug)]
 pub struct SimTransport {
     device: Device,
     info: DeviceInfo,
     real_time: bool,
+    usb: UsbTiming,
 }
 
 impl SimTransport {
@@ -100,6 +143,25 @@ impl SimTransport {
             device: Device::new(chip),
             info: info(chip),
             real_time: false,
+            usb: UsbTiming::default(),
+        }
+    }
+
+    /// Sets what each request costs on the (virtual) bus.
+    pub fn set_usb_timing(&mut self, usb: UsbTiming) {
+        self.usb = usb;
+    }
+
+    /// What each request costs on the bus.
+    pub fn usb_timing(&self) -> UsbTiming {
+        self.usb
+    }
+
+    /// Charges one control transfer of `bytes` to the clock (and to real time in real-time mode).
+    fn charge(&mut self, bytes: usize) {
+        let cost = self.usb.cost(bytes);
+        if self.advance(cost) && !cost.is_zero() {
+            std::thread::sleep(cost);
         }
     }
 
@@ -267,6 +329,7 @@ impl Transport for SimTransport {
         data: &[u8],
         _timeout: Duration,
     ) -> Result<(), TransportError> {
+        self.charge(data.len());
         self.device.request(request, value, data, 0).map(|_| ())
     }
 
@@ -277,6 +340,7 @@ impl Transport for SimTransport {
         length: u16,
         _timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
+        self.charge(usize::from(length));
         self.device.request(request, value, &[], length)
     }
 

@@ -46,6 +46,7 @@ fn set_address_write_and_read_back() {
 #[test]
 fn erase_takes_datasheet_time_on_the_virtual_clock() {
     let mut sim = SimTransport::open("stm32f407").unwrap();
+    sim.set_usb_timing(UsbTiming::FREE);
     sim.control_out(Request::Dnload, 0, &Command::Erase(0x0802_0000).encode(), T)
         .unwrap();
     let busy = status(&mut sim);
@@ -62,6 +63,29 @@ fn erase_takes_datasheet_time_on_the_virtual_clock() {
     assert_eq!(
         sim.now(),
         Duration::from_millis(u64::from(busy.poll_timeout_ms))
+    );
+}
+
+#[test]
+fn every_request_costs_full_speed_bus_time_by_default() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    status(&mut sim);
+    assert_eq!(
+        sim.now(),
+        Duration::from_nanos(1_000_000 + 6 * 1_000_000 / 800)
+    );
+    let before = sim.now();
+    let _ = sim.control_in(Request::Upload, 2, 2048, T); // charged for what was asked
+    assert_eq!(sim.now() - before, Duration::from_micros(1000 + 2560));
+    assert_eq!(sim.device().busy_time(), Duration::ZERO);
+    sim.control_out(Request::Abort, 0, &[], T).unwrap();
+    sim.control_out(Request::Dnload, 0, &Command::Erase(0x0800_0000).encode(), T)
+        .unwrap();
+    status(&mut sim);
+    assert_eq!(
+        sim.device().busy_time(),
+        Duration::from_millis(125 + 7 * 16),
+        "the busy time counts the erase only"
     );
 }
 

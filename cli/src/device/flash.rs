@@ -1,9 +1,10 @@
-//! `dfuse flash`: write a firmware file to a device, verify it, optionally start it.
+//! `dfuse flash`: write a firmware file to one board or several, verify it, optionally start it.
 
 use clap::Args;
 use dfuse::Device;
-use dfuse::device::{FlashOptions, Flashed, PlanRequest};
-use serde_json::json;
+use dfuse::device::{FlashJob, FlashOptions, FlashReport, Flashed, PlanRequest, TargetPlan};
+use dfuse::plan::{Found, MassErase, Sector};
+use serde_json::{Value, json};
 
 use super::report::{OutputArgs, Reporter, count};
 use super::{DeviceArgs, with_device};
@@ -16,12 +17,23 @@ Examples:
   dfuse flash app.bin --address 0x08000000 --leave
   dfuse flash multi.dfu                  # each target to its own alternate setting
   dfuse flash app.elf --alt \"Internal Flash\" --json
+  dfuse flash app.hex --all              # every board attached, at once
+  dfuse flash app.hex -d 1-1 -d 1-2      # these two boards, at once
 
 Nothing is erased until the whole file has been checked against the device's
 memory map: data outside it, in read-only memory, or more than fits is refused
-first. Only the sectors the firmware touches are erased (or everything, with
---mass-erase); the result is read back and compared unless --no-verify.
-Ctrl-C stops between two requests and leaves the board in DFU mode, idle
+first. The sectors the firmware touches are then read back: those that already
+hold exactly what flashing would leave there are skipped, blank ones are
+written without an erase, and only the rest are erased (--full erases and
+writes them all). An image that covers every sector of the internal flash is
+erased with one mass erase, which is quicker. The result is read back and
+compared unless --no-verify (skipped sectors were compared before).
+
+With several boards (--all, or --device more than once) each board is flashed
+in its own thread; one that fails does not stop the others, and the exit code
+is 0 only if every board succeeded.
+
+Ctrl-C stops between two requests and leaves the board(s) in DFU mode, idle
 (exit code 130); a second Ctrl-C exits at once.";
 
 /// Arguments of `dfuse flash`.
@@ -31,6 +43,9 @@ pub struct FlashArgs {
     input: InputArgs,
     #[command(flatten)]
     device: DeviceArgs,
+    /// Flash every DfuSe board attached at once (narrowed by --serial and --vid-pid).
+    #[arg(long)]
+    all: bool,
     #[command(flatten)]
     output: OutputArgs,
     /// Alternate setting to flash: a number, or a region name such as "Internal Flash" (default 0).
@@ -44,7 +59,10 @@ pub struct FlashArgs {
     /// Do not read back and compare.
     #[arg(long)]
     no_verify: bool,
-    /// Erase the whole flash instead of only the sectors written.
+    /// Erase and write every sector the firmware touches, without reading them first.
+    #[arg(long)]
+    full: bool,
+    /// Erase the whole flash instead of only the sectors written (implies --full).
     #[arg(long)]
     mass_erase: bool,
     /// Also write into read-only or non-writable memory.
@@ -61,6 +79,12 @@ pub fn run(args: FlashArgs) -> Result<(), CliError> {
             "--wait waits for the board after --leave: pass both".into(),
         ));
     }
+    let several = args.all || args.device.device.len() > 1;
+    if several && args.wait.wait {
+        return Err(CliError::Usage(
+            "--wait follows one board: with several, leave out --wait".into(),
+        ));
+    }
     let bytes = args.input.load()?;
     let firmware = args.input.read(&bytes, args.input.address, false)?;
     if firmware.targets.len() > 1 && args.alt.is_some() {
@@ -68,7 +92,29 @@ pub fn run(args: FlashArgs) -> Result<(), CliError> {
             "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
         ));
     }
+    if several {
+        let boards = args.device.several(args.all)?;
+        return super::many::flash(&boards, &job(&args, &firmware, None), args.output);
+    }
     with_device(&args.device, |device| flash(&args, &firmware, device))
+}
+
+/// The flash the arguments ask for; `alt` is the alternate setting --alt names on this board.
+fn job<'a>(args: &FlashArgs, firmware: &'a dfu_file::Firmware, alt: Option<u8>) -> FlashJob<'a> {
+    FlashJob {
+        firmware,
+        request: PlanRequest {
+            alt,
+            force: args.force,
+            mass_erase: args.mass_erase,
+            ignore_ids: args.ignore_ids,
+        },
+        incremental: !args.full && !args.mass_erase,
+        options: FlashOptions {
+            verify: !args.no_verify,
+            leave: None,
+        },
+    }
 }
 
 fn flash(
@@ -77,55 +123,31 @@ fn flash(
     device: &mut Device,
 ) -> Result<(), CliError> {
     let mut reporter = Reporter::new(args.output);
-    let request = PlanRequest {
-        alt: args
-            .alt
-            .as_deref()
-            .map(|alt| device.profile().find_alt(alt))
-            .transpose()?,
-        force: args.force,
-        mass_erase: args.mass_erase,
-        ignore_ids: args.ignore_ids,
-    };
-    let plans = device.profile().plan(firmware, &request)?;
-    let options = FlashOptions {
-        verify: !args.no_verify,
-        leave: None,
-    };
-    let report = device.flash(&plans, &options, &mut |event| reporter.event(event))?;
+    let alt = args
+        .alt
+        .as_deref()
+        .map(|alt| device.profile().find_alt(alt))
+        .transpose()?;
+    let job = job(args, firmware, alt);
+    let plans = device.prepare(&job, &mut |event| reporter.event(event))?;
+    for target in &plans {
+        let (text, value) = describe_plan(target);
+        reporter.message_or_json(&text, value);
+    }
+    let report = device.flash(&plans, &job.options, &mut |event| reporter.event(event))?;
     let name = device.info().location.clone();
     let mut results = Vec::new();
     for (target, flashed) in &report.targets {
         if *flashed == Flashed::DeviceReset {
             reporter.message("The device reset after the write (option bytes take effect that way): not verified.");
         }
-        let plan = &target.plan;
-        let padding = plan.write_len().saturating_sub(target.bytes);
-        results.push(
-            json!({"alt": target.alt, "region": target.region, "bytes": target.bytes,
-            "written": plan.write_len(), "erased_sectors": plan.erase.len(),
-            "mass_erase": plan.mass_erase, "verified": *flashed == Flashed::Verified}),
-        );
+        results.push(target_json(target, *flashed));
         reporter.message(&format!(
-            "Flashed {} bytes{} to {name} alt {} ({:?}), {}, {}.",
+            "Flashed {} bytes to {name} alt {} ({:?}): {}.",
             target.bytes,
-            if padding > 0 {
-                format!(" ({} written with padding)", plan.write_len())
-            } else {
-                String::new()
-            },
             target.alt,
             target.region,
-            if plan.mass_erase {
-                "after a mass erase".to_string()
-            } else {
-                format!("{} erased", count(plan.erase.len(), "sector"))
-            },
-            if *flashed == Flashed::Verified {
-                "verified"
-            } else {
-                "not verified"
-            },
+            target_summary(target, *flashed)
         ));
     }
     if args.leave {
@@ -134,4 +156,128 @@ fn flash(
     reporter
         .result(json!({"result": "ok", "device": name, "targets": results, "left": args.leave}));
     Ok(())
+}
+
+fn sectors_json(sectors: &[Sector]) -> Value {
+    sectors
+        .iter()
+        .map(|s| json!({"address": s.address, "size": s.size}))
+        .collect()
+}
+
+/// What will be done to one target, before anything is erased: a line for people, an object for --json.
+pub fn describe_plan(target: &TargetPlan) -> (String, Value) {
+    let plan = &target.plan;
+    let mut parts = Vec::new();
+    match plan.mass_erase {
+        Some(MassErase::Asked) => parts.push("mass erase (asked for)".to_string()),
+        Some(MassErase::EverySector) => parts.push(format!(
+            "one mass erase: the image covers all {}",
+            count(plan.sectors.len(), "sector")
+        )),
+        None if plan.sectors.is_empty() => parts.push("written in place (not erasable)".into()),
+        None if plan.erase.is_empty() => {}
+        None => parts.push(format!("erase {}", count(plan.erase.len(), "sector"))),
+    }
+    if !plan.unchanged().is_empty() {
+        parts.push(format!(
+            "skip {} already holding these bytes",
+            count(plan.unchanged().len(), "sector")
+        ));
+    }
+    if !plan.blank().is_empty() {
+        parts.push(format!(
+            "{} already blank (no erase needed)",
+            count(plan.blank().len(), "sector")
+        ));
+    }
+    parts.push(match plan.write_len() {
+        0 => "nothing to erase or write".into(),
+        bytes => format!("write {bytes} bytes"),
+    });
+    let mut text = format!(
+        "Plan for alt {} ({:?}): {}.",
+        target.alt,
+        target.region,
+        parts.join(", ")
+    );
+    let (compared, note) = match &plan.found {
+        Found::NotRead => ("no", None),
+        Found::Read { .. } => ("yes", None),
+        Found::Unreadable(reason) => {
+            let note = format!(
+                "the device refused to be read ({reason}), so every sector is erased and written"
+            );
+            text.push_str(&format!(" Note: {note}."));
+            ("refused", Some(note))
+        }
+    };
+    let value = json!({
+        "event": "plan", "alt": target.alt, "region": target.region, "bytes": target.bytes,
+        "write": plan.write_len(),
+        "mass_erase": plan.mass_erase.map(|m| match m {
+            MassErase::Asked => "asked",
+            MassErase::EverySector => "every-sector",
+        }),
+        "erase": sectors_json(&plan.erase),
+        "unchanged": sectors_json(plan.unchanged()),
+        "blank": sectors_json(plan.blank()),
+        "compared": compared, "note": note,
+    });
+    (text, value)
+}
+
+/// How one target went, in a few words: "1 sector erased, 5 unchanged skipped, verified".
+pub fn target_summary(target: &TargetPlan, flashed: Flashed) -> String {
+    let plan = &target.plan;
+    let mut parts = Vec::new();
+    match plan.mass_erase {
+        Some(_) => parts.push("after a mass erase".to_string()),
+        None if plan.sectors.is_empty() || plan.erase.is_empty() => {}
+        None => parts.push(format!("{} erased", count(plan.erase.len(), "sector"))),
+    }
+    if !plan.unchanged().is_empty() {
+        parts.push(format!(
+            "{} unchanged (skipped)",
+            count(plan.unchanged().len(), "sector")
+        ));
+    }
+    if !plan.blank().is_empty() {
+        parts.push(format!(
+            "{} already blank",
+            count(plan.blank().len(), "sector")
+        ));
+    }
+    match plan.write_len() {
+        0 => parts.push("nothing written".into()),
+        bytes if bytes != target.bytes => parts.push(format!("{bytes} bytes written")),
+        _ => {}
+    }
+    parts.push(
+        match flashed {
+            Flashed::Verified => "verified",
+            Flashed::NotVerified => "not verified",
+            Flashed::DeviceReset => "not verified (the device reset)",
+        }
+        .into(),
+    );
+    parts.join(", ")
+}
+
+/// One target's result for --json.
+pub fn target_json(target: &TargetPlan, flashed: Flashed) -> Value {
+    let plan = &target.plan;
+    json!({"alt": target.alt, "region": target.region, "bytes": target.bytes,
+        "written": plan.write_len(), "erased_sectors": plan.erase.len(),
+        "unchanged_sectors": plan.unchanged().len(), "blank_sectors": plan.blank().len(),
+        "mass_erase": plan.mass_erase.is_some(), "verified": flashed == Flashed::Verified})
+}
+
+/// Every target of a report for --json.
+pub fn report_json(report: &FlashReport) -> Value {
+    report
+        .targets
+        .iter()
+        .map(|(target, flashed)| target_json(target, *flashed))
+        .collect()
 }

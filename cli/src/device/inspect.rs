@@ -161,12 +161,7 @@ pub fn info(args: InfoArgs) -> Result<(), CliError> {
 
 /// `list --watch`: the boards present, then every arrival and departure.
 fn watch(args: &ListArgs) -> Result<(), CliError> {
-    if args
-        .device
-        .device
-        .as_deref()
-        .is_some_and(|d| d.starts_with("sim:"))
-    {
+    if args.device.device.iter().any(|d| d.starts_with("sim:")) {
         return Err(CliError::Usage(
             "--watch follows USB devices; simulated boards do not come and go".into(),
         ));

@@ -5,6 +5,7 @@ pub mod driver;
 pub mod flash;
 pub mod inspect;
 mod interrupt;
+mod many;
 
 pub use interrupt::INTERRUPTED;
 pub mod ops;
@@ -29,15 +30,15 @@ use report::Reporter;
 /// How to pick the device; shared by every device command.
 #[derive(Args, Debug, Clone)]
 pub struct DeviceArgs {
-    /// The device: `<bus>-<port.path>` for USB (as `dfuse list` shows), or `sim:<chip>` for a simulated board (e.g. sim:stm32f407).
+    /// The device: `<bus>-<port.path>` for USB (as `dfuse list` shows), or `sim:<chip>` for a simulated board (e.g. sim:stm32f407). `flash` takes it several times to flash those boards at once.
     #[arg(long, short = 'd', value_name = "DEVICE")]
-    pub device: Option<String>,
-    /// Keep a simulated board's memory in this file between runs (created erased if missing).
+    pub device: Vec<String>,
+    /// Keep a simulated board's memory in this file between runs (created erased if missing); once per simulated --device, in order.
     #[arg(long, value_name = "FILE")]
-    pub sim_state: Option<PathBuf>,
-    /// Append every request the simulated board receives to this file, one JSON object per line.
+    pub sim_state: Vec<PathBuf>,
+    /// Append every request the simulated board receives to this file, one JSON object per line; once per simulated --device, in order.
     #[arg(long, value_name = "FILE")]
-    pub sim_log: Option<PathBuf>,
+    pub sim_log: Vec<PathBuf>,
     /// Select a USB device by serial number.
     #[arg(long, value_name = "SERIAL")]
     pub serial: Option<String>,
@@ -78,18 +79,111 @@ impl WaitArgs {
 }
 
 impl DeviceArgs {
-    /// The simulated chip `--device sim:<chip>` names, if it names one.
-    fn sim_chip(&self) -> Option<&str> {
-        self.device.as_deref()?.strip_prefix("sim:")
+    /// The one --device given, if any; several are for `flash` only.
+    fn one_device(&self) -> Result<Option<&str>, CliError> {
+        match self.device.as_slice() {
+            [] => Ok(None),
+            [device] => Ok(Some(device)),
+            _ => Err(CliError::Usage(
+                "--device names one board here: only `dfuse flash` takes several".into(),
+            )),
+        }
     }
 
     /// What --device (when not a simulated board), --serial and --vid-pid ask for.
     pub fn selector(&self) -> Result<Selector, CliError> {
         Ok(Selector {
-            location: self.device.clone().filter(|d| !d.starts_with("sim:")),
+            location: self
+                .one_device()?
+                .filter(|d| !d.starts_with("sim:"))
+                .map(str::to_owned),
             serial: self.serial.clone(),
             vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
         })
+    }
+
+    /// The boards `flash` works on: every --device given, or with `all`
+    /// every DfuSe board attached that --serial and --vid-pid let through.
+    pub fn several(&self, all: bool) -> Result<Vec<Board>, CliError> {
+        if all && !self.device.is_empty() {
+            return Err(CliError::Usage(
+                "--all flashes every board attached; --device names boards: use one or the other"
+                    .into(),
+            ));
+        }
+        let table = self.table()?;
+        let selector = Selector {
+            location: None,
+            serial: self.serial.clone(),
+            vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
+        };
+        if all {
+            self.no_sim_files()?;
+            let boards: Vec<Board> = dfuse::device::boards(&table)?
+                .into_iter()
+                .filter(|board| selector.matches(board.info()))
+                .filter(|board| board.problem.is_some() || board.profile.settings().is_ok())
+                .collect();
+            if boards.is_empty() {
+                return Err(DeviceError::Select(dfuse::select::SelectError::NoDevice).into());
+            }
+            return Ok(boards);
+        }
+        for (i, device) in self.device.iter().enumerate() {
+            if self.device[..i].contains(device) {
+                return Err(CliError::Usage(format!("--device {device} is named twice")));
+            }
+        }
+        let sims = self.device.iter().filter(|d| d.starts_with("sim:")).count();
+        for (files, flag) in [
+            (&self.sim_state, "--sim-state"),
+            (&self.sim_log, "--sim-log"),
+        ] {
+            if !files.is_empty() && files.len() != sims {
+                return Err(CliError::Usage(format!(
+                    "{flag} is given {} times for {sims} simulated boards: give it once for each, in order",
+                    files.len()
+                )));
+            }
+        }
+        let usb = if sims < self.device.len() {
+            dfuse::device::boards(&table)?
+        } else {
+            Vec::new()
+        };
+        let mut sim_index = 0;
+        let mut chosen = Vec::new();
+        for device in &self.device {
+            chosen.push(match device.strip_prefix("sim:") {
+                Some(chip) => {
+                    let files = (
+                        self.sim_state.get(sim_index).cloned(),
+                        self.sim_log.get(sim_index).cloned(),
+                    );
+                    sim_index += 1;
+                    sim::board(chip, files, &table)?
+                }
+                None => choose(
+                    usb.clone(),
+                    &Selector {
+                        location: Some(device.clone()),
+                        ..selector.clone()
+                    },
+                )?,
+            });
+        }
+        Ok(chosen)
+    }
+
+    /// Refuses --sim-state and --sim-log where no simulated board is named.
+    fn no_sim_files(&self) -> Result<(), CliError> {
+        if self.sim_state.is_empty() && self.sim_log.is_empty() {
+            Ok(())
+        } else {
+            Err(CliError::Usage(
+                "--sim-state and --sim-log apply to simulated boards (--device sim:<chip>)".into(),
+            ))
+        }
     }
 
     /// The device table: the user's (from --device-db or the default place) before the built-in one.
@@ -116,16 +210,23 @@ impl DeviceArgs {
 
     /// The simulated board the arguments name, if they name one.
     fn simulated(&self, table: &DeviceTable) -> Result<Option<Board>, CliError> {
-        match self.sim_chip() {
-            Some(chip) => Ok(Some(choose(
-                vec![sim::board(chip, self, table)?],
-                &self.selector()?,
-            )?)),
-            None if self.sim_state.is_some() || self.sim_log.is_some() => Err(CliError::Usage(
-                "--sim-state and --sim-log apply to simulated boards (--device sim:<chip>)".into(),
-            )),
-            None => Ok(None),
+        let Some(chip) = self.one_device()?.and_then(|d| d.strip_prefix("sim:")) else {
+            self.no_sim_files()?;
+            return Ok(None);
+        };
+        if self.sim_state.len() > 1 || self.sim_log.len() > 1 {
+            return Err(CliError::Usage(
+                "--sim-state and --sim-log are given once per simulated board".into(),
+            ));
         }
+        let files = (
+            self.sim_state.first().cloned(),
+            self.sim_log.first().cloned(),
+        );
+        Ok(Some(choose(
+            vec![sim::board(chip, files, table)?],
+            &self.selector()?,
+        )?))
     }
 
     /// The boards the arguments name: the one simulated board, or every USB board the selectors match.
@@ -169,11 +270,13 @@ fn with_device(
 mod sim {
     use super::*;
 
-    pub fn board(chip: &str, args: &DeviceArgs, table: &DeviceTable) -> Result<Board, CliError> {
-        let files = dfuse_sim::SimFiles {
-            state: args.sim_state.clone(),
-            log: args.sim_log.clone(),
-        };
+    /// A simulated board with its state and log files.
+    pub fn board(
+        chip: &str,
+        (state, log): (Option<PathBuf>, Option<PathBuf>),
+        table: &DeviceTable,
+    ) -> Result<Board, CliError> {
+        let files = dfuse_sim::SimFiles { state, log };
         let board = dfuse_sim::SimBoard::new(chip, files).map_err(|error| {
             if dfuse_sim::chips::find(chip).is_none() {
                 CliError::Usage(error.to_string())
@@ -198,7 +301,11 @@ mod sim {
 mod sim {
     use super::*;
 
-    pub fn board(_chip: &str, _args: &DeviceArgs, _table: &DeviceTable) -> Result<Board, CliError> {
+    pub fn board(
+        _chip: &str,
+        _files: (Option<PathBuf>, Option<PathBuf>),
+        _table: &DeviceTable,
+    ) -> Result<Board, CliError> {
         Err(CliError::Usage(
             "this dfuse was built without simulated boards (cargo feature `sim`)".into(),
         ))

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use clap::Args;
 use dfuse::session::{Event, Phase, Unit};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
 /// How device commands report; shared by every device command.
@@ -25,6 +25,15 @@ pub struct Reporter {
     bar: Option<ProgressBar>,
     /// The phase under way: its total and how much is done.
     phase: Option<(Phase, u64, u64)>,
+    /// One board of several: its label (in every line) and its own bar in the shared display.
+    board: Option<Board>,
+}
+
+/// A board of several, as its reporter shows it.
+struct Board {
+    label: String,
+    multi: MultiProgress,
+    bar: ProgressBar,
 }
 
 impl Reporter {
@@ -38,6 +47,30 @@ impl Reporter {
             terminal: std::io::stdout().is_terminal(),
             bar: None,
             phase: None,
+            board: None,
+        }
+    }
+
+    /// The reporter of one board of several: its lines carry `label`, and on a
+    /// terminal its progress is one bar of `multi`, kept from phase to phase.
+    pub fn for_board(args: OutputArgs, label: &str, multi: &MultiProgress) -> Reporter {
+        let mut reporter = Reporter::new(args);
+        let bar = multi.add(ProgressBar::new(0));
+        bar.set_style(style("{prefix} waiting"));
+        bar.set_prefix(format!("{label:<12}"));
+        reporter.board = Some(Board {
+            label: label.into(),
+            multi: multi.clone(),
+            bar,
+        });
+        reporter
+    }
+
+    /// A board of several is done: its bar shows `outcome`.
+    pub fn finish(&self, outcome: &str) {
+        if let Some(board) = &self.board {
+            board.bar.set_style(style("{prefix} {msg}"));
+            board.bar.finish_with_message(outcome.to_string());
         }
     }
 
@@ -52,18 +85,30 @@ impl Reporter {
                         "unit": unit_name(phase.unit())}),
                     );
                 } else if self.terminal {
-                    let bar = ProgressBar::new(*total);
-                    let template = match phase.unit() {
-                        Unit::Bytes => {
+                    let template = match (phase.unit(), &self.board) {
+                        (Unit::Bytes, None) => {
                             "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}"
                         }
-                        Unit::Steps => "{prefix:>10} {spinner} {elapsed}",
+                        (Unit::Bytes, Some(_)) => {
+                            "{prefix} {msg:>10} [{bar:25}] {percent:>3}% {eta}"
+                        }
+                        (Unit::Steps, None) => "{prefix:>10} {spinner} {elapsed}",
+                        (Unit::Steps, Some(_)) => "{prefix} {msg:>10} {spinner} {elapsed}",
                     };
-                    let style = ProgressStyle::with_template(template)
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> ");
-                    bar.set_style(style);
-                    bar.set_prefix(phase.name());
+                    let bar = match &self.board {
+                        Some(board) => {
+                            board.bar.set_message(phase.name());
+                            board.bar.reset();
+                            board.bar.set_length(*total);
+                            board.bar.clone()
+                        }
+                        None => {
+                            let bar = ProgressBar::new(*total);
+                            bar.set_prefix(phase.name());
+                            bar
+                        }
+                    };
+                    bar.set_style(style(template));
                     if phase.unit() == Unit::Steps {
                         bar.enable_steady_tick(std::time::Duration::from_millis(100));
                     }
@@ -82,20 +127,25 @@ impl Reporter {
             }
             Event::End { phase } => {
                 if let Some(bar) = self.bar.take() {
-                    bar.finish();
+                    if self.board.is_some() {
+                        bar.disable_steady_tick();
+                    } else {
+                        bar.finish();
+                    }
                 }
                 if self.args.json {
                     self.line(json!({"event": "end", "phase": phase.name()}));
                 } else if !self.terminal
                     && let Some((phase, total, done)) = self.phase.take()
                 {
-                    match phase.unit() {
+                    let name = phase.name();
+                    self.text(&match phase.unit() {
                         Unit::Bytes if done < total => {
-                            println!("{}: stopped after {done} of {total} bytes", phase.name())
+                            format!("{name}: stopped after {done} of {total} bytes")
                         }
-                        Unit::Bytes => println!("{}: {total} bytes done", phase.name()),
-                        Unit::Steps => println!("{}: done", phase.name()),
-                    }
+                        Unit::Bytes => format!("{name}: {total} bytes done"),
+                        Unit::Steps => format!("{name}: done"),
+                    });
                 }
             }
             _ => {}
@@ -104,10 +154,26 @@ impl Reporter {
 
     /// A line of information for people (a JSON message object with --json).
     pub fn message(&self, text: &str) {
+        self.message_or_json(text, json!({"event": "message", "text": text}));
+    }
+
+    /// `text` for people, or `value` as a JSON line with --json.
+    pub fn message_or_json(&self, text: &str, value: Value) {
         if self.args.json {
-            self.line(json!({"event": "message", "text": text}));
+            self.line(value);
         } else {
-            println!("{text}");
+            self.text(text);
+        }
+    }
+
+    /// A line for people; one of several boards says which it is, above the progress bars.
+    fn text(&self, text: &str) {
+        match &self.board {
+            Some(board) if self.terminal => {
+                let _ = board.multi.println(format!("{}: {text}", board.label));
+            }
+            Some(board) => println!("{}: {text}", board.label),
+            None => println!("{text}"),
         }
     }
 
@@ -118,9 +184,19 @@ impl Reporter {
         }
     }
 
-    fn line(&self, value: Value) {
+    /// One JSON line; one of several boards names itself in it.
+    fn line(&self, mut value: Value) {
+        if let (Some(board), Some(object)) = (&self.board, value.as_object_mut()) {
+            object.insert("device".into(), board.label.clone().into());
+        }
         println!("{value}");
     }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 fn unit_name(unit: Unit) -> &'static str {

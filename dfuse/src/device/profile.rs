@@ -226,11 +226,6 @@ impl Profile {
                 "the file has several targets, each for its own alternate setting: choosing one does not apply".into(),
             ));
         }
-        let options = PlanOptions {
-            force: request.force,
-            mass_erase: request.mass_erase,
-            ..PlanOptions::default()
-        };
         firmware
             .targets
             .iter()
@@ -240,6 +235,13 @@ impl Profile {
                     _ => 0,
                 });
                 let map = self.map(alt)?;
+                let options = PlanOptions {
+                    force: request.force,
+                    mass_erase: request.mass_erase,
+                    // A mass erase clears the internal flash: alternate setting 0 of a DfuSe ROM.
+                    mass_erase_covers_region: alt == 0,
+                    ..PlanOptions::default()
+                };
                 Ok(TargetPlan {
                     alt,
                     region: map.name.clone(),

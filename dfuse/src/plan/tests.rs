@@ -100,7 +100,7 @@ fn mass_erase_replaces_the_sector_list() {
         ..PlanOptions::default()
     };
     let plan = plan(&image(&[(0x0800_0000, 4)]), &f407(), &options).unwrap();
-    assert!(plan.mass_erase && plan.erase.is_empty());
+    assert!(plan.mass_erase == Some(MassErase::Asked) && plan.erase.is_empty());
 }
 
 #[test]
