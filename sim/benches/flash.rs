@@ -123,7 +123,11 @@ impl Bench {
             ranges
                 .iter()
                 .map(|&(_, len)| {
-                    dnload(COMMAND) + cost(0) + (0..len.div_ceil(BLOCK)).map(|_| cost(BLOCK)).sum::<Duration>()
+                    dnload(COMMAND)
+                        + cost(0)
+                        + (0..len.div_ceil(BLOCK))
+                            .map(|_| cost(BLOCK))
+                            .sum::<Duration>()
                 })
                 .sum()
         };
@@ -223,7 +227,12 @@ fn main() {
     // A board holding last week's build: the usual case when reflashing.
     let mut bench = Bench::new();
     bench.flash("(setup: old build)", image(1, MIB), false, false);
-    runs.push(bench.flash("full, no verify (--full --no-verify)", image(2, MIB), false, false));
+    runs.push(bench.flash(
+        "full, no verify (--full --no-verify)",
+        image(2, MIB),
+        false,
+        false,
+    ));
     let mut bench = Bench::new();
     bench.flash("(setup: old build)", image(1, MIB), false, false);
     runs.push(bench.flash("first flash, defaults", image(2, MIB), true, true));

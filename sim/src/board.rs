@@ -13,7 +13,7 @@ use dfuse::matching::DeviceTable;
 use dfuse::protocol::Request;
 use dfuse::transport::{DeviceInfo, Transport, TransportError};
 
-use crate::{CHIPS, SimTransport};
+use crate::{CHIPS, LogEntry, SimTransport};
 
 /// The ids of every simulated chip (`stm32f407`, ...), in table order.
 pub fn chip_ids() -> impl Iterator<Item = &'static str> {
@@ -167,23 +167,27 @@ impl Link for SimBoard {
     }
 }
 
-/// The request log as JSON lines: time in µs, request, wValue, length, command, state, outcome.
+/// The request log as JSON lines (see [`log_line`]).
 pub fn log_lines(sim: &SimTransport) -> String {
     let mut text = String::new();
     for entry in sim.log() {
-        let line = serde_json::json!({
-            "at_us": entry.at.as_micros() as u64,
-            "request": entry.request.name(),
-            "value": entry.value,
-            "length": entry.length,
-            "command": entry.command.map(|c| c.to_string()),
-            "state": entry.reply.map(|r| r.state.to_string()),
-            "ok": entry.outcome.is_ok(),
-        });
-        text.push_str(&line.to_string());
+        text.push_str(&log_line(entry).to_string());
         text.push('\n');
     }
     text
+}
+
+/// One logged request as JSON: time in µs, request, wValue, length, command, state, outcome.
+pub fn log_line(entry: &LogEntry) -> serde_json::Value {
+    serde_json::json!({
+        "at_us": entry.at.as_micros() as u64,
+        "request": entry.request.name(),
+        "value": entry.value,
+        "length": entry.length,
+        "command": entry.command.map(|c| c.to_string()),
+        "state": entry.reply.map(|r| r.state.to_string()),
+        "ok": entry.outcome.is_ok(),
+    })
 }
 
 #[cfg(test)]

@@ -87,6 +87,11 @@ impl Device {
         }
     }
 
+    /// Every DFU class request so far.
+    pub fn log(&self) -> &[LogEntry] {
+        &self.log
+    }
+
     /// How long the device has been busy carrying out requests (erases, writes, ...), in all.
     pub fn busy_time(&self) -> Duration {
         self.busy_total

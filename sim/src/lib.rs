@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use dfu_file::{DeviceIds, Image, Target};
 
-pub use board::{SimBoard, SimFiles, chip_ids, chip_list, log_lines};
+pub use board::{SimBoard, SimFiles, chip_ids, chip_list, log_line, log_lines};
 pub use chips::{CHIPS, Chip, RegionKind};
 pub use device::Device;
 

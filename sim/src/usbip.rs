@@ -222,6 +222,22 @@ impl UsbipDevice {
     }
 }
 
+/// The name of a standard request on endpoint 0 (USB 2.0, table 9-4), for logs.
+pub fn standard_request_name(setup: [u8; 8]) -> &'static str {
+    match (setup[0] & 0x60, setup[1]) {
+        (0x00, 0) => "GET_STATUS",
+        (0x00, 1) => "CLEAR_FEATURE",
+        (0x00, 3) => "SET_FEATURE",
+        (0x00, 6) => "GET_DESCRIPTOR",
+        (0x00, 8) => "GET_CONFIGURATION",
+        (0x00, 9) => "SET_CONFIGURATION",
+        (0x00, 10) => "GET_INTERFACE",
+        (0x00, 11) => "SET_INTERFACE",
+        (0x20, _) => "CLASS_REQUEST",
+        _ => "OTHER_REQUEST",
+    }
+}
+
 /// A string descriptor: UTF-16LE, capped at the 255-byte descriptor limit.
 fn string(text: &str) -> Vec<u8> {
     let units: Vec<u16> = text.encode_utf16().take(126).collect();

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use dfuse_sim::chips;
@@ -44,6 +44,12 @@ enum Verb {
         /// vhci port to use (default: the first free high-speed port).
         #[arg(long)]
         port: Option<u32>,
+        /// Append every control request to this file as it arrives, one JSON object per
+        /// line: the fields of `dfuse --sim-log` (at_us: since attach) plus wall_us (Unix
+        /// time in µs, to compare with a host tool's start) and busy_us (the device's busy
+        /// time so far). Standard requests (GET_DESCRIPTOR, SET_INTERFACE, ...) are logged too.
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
     },
 }
 
@@ -53,8 +59,27 @@ pub fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let Verb::Attach { chip, state, port } = Cli::parse().command;
-    match serve(&chip, state, port) {
+    let Verb::Attach {
+        chip,
+        state,
+        port,
+        log,
+    } = Cli::parse().command;
+    let log = match log.map(|path| {
+        fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))
+    }) {
+        Some(Err(message)) => {
+            eprintln!("dfuse-sim: {message}");
+            return ExitCode::from(1);
+        }
+        Some(Ok(file)) => Some(file),
+        None => None,
+    };
+    match serve(&chip, state, port, log) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("dfuse-sim: {message}");
@@ -102,7 +127,48 @@ fn save(state: &Option<PathBuf>, device: &UsbipDevice) {
     }
 }
 
-fn serve(chip_id: &str, state: Option<PathBuf>, port: Option<u32>) -> Result<(), String> {
+/// Writes the log line of the request `command` that arrived at `at` (since attach) and
+/// `wall` and was just handled, if it was a control request.
+fn log_request(
+    log: &mut fs::File,
+    device: &UsbipDevice,
+    command: &Command,
+    logged_before: usize,
+    (at, wall): (Duration, SystemTime),
+) {
+    if command.command != dfuse_sim::usbip::CMD_SUBMIT || command.ep != 0 {
+        return;
+    }
+    let mut line = match device.device.log().get(logged_before) {
+        Some(entry) => dfuse_sim::log_line(entry),
+        None => {
+            let [_, _, v0, v1, _, _, l0, l1] = command.setup;
+            serde_json::json!({
+                "at_us": at.as_micros() as u64,
+                "request": dfuse_sim::usbip::standard_request_name(command.setup),
+                "value": u16::from_le_bytes([v0, v1]),
+                "length": u16::from_le_bytes([l0, l1]),
+            })
+        }
+    };
+    let wall = wall.duration_since(UNIX_EPOCH).unwrap_or_default();
+    if let Some(object) = line.as_object_mut() {
+        object.insert("wall_us".into(), (wall.as_micros() as u64).into());
+        object.insert(
+            "busy_us".into(),
+            (device.device.busy_time().as_micros() as u64).into(),
+        );
+    }
+    // A log that cannot be written must not stop the board.
+    let _ = log.write_all(format!("{line}\n").as_bytes());
+}
+
+fn serve(
+    chip_id: &str,
+    state: Option<PathBuf>,
+    port: Option<u32>,
+    mut log: Option<fs::File>,
+) -> Result<(), String> {
     let chip = chips::find(chip_id).ok_or_else(|| {
         let ids: Vec<&str> = chips::CHIPS.iter().map(|c| c.id).collect();
         format!(
@@ -153,10 +219,17 @@ fn serve(chip_id: &str, state: Option<PathBuf>, port: Option<u32>) -> Result<(),
         if socket.read_exact(&mut data).is_err() {
             break;
         }
-        if let Some(reply) = device.handle(&command, &data, start.elapsed())
+        let logged_before = device.device.log().len();
+        let (at, wall) = (start.elapsed(), SystemTime::now());
+        let reply = device.handle(&command, &data, at);
+        if let Some(reply) = reply
             && socket.write_all(&reply).is_err()
         {
             break;
+        }
+        if let Some(log) = &mut log {
+            // After the reply, so logging adds nothing to the request's latency.
+            log_request(log, &device, &command, logged_before, (at, wall));
         }
         if !device.connected() {
             // The board reset itself: off the bus, then back like the real part.
