@@ -125,12 +125,17 @@ fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), 
     let configuration = device
         .active_configuration()
         .map_err(|e| TransportError::NoConfiguration(OsError::new(e)))?;
+    // The string language is asked once per device, not once per string.
+    let mut language = None;
     for alt in configuration.interface_alt_settings() {
         if alt.interface_number() != info.interface {
             continue;
         }
         let name = match alt.string_index() {
-            Some(index) => read_string(device, index).unwrap_or_default(),
+            Some(index) => {
+                let language = *language.get_or_insert_with(|| string_language(device));
+                read_string(device, index, language).unwrap_or_default()
+            }
             None => String::new(),
         };
         info.alt_settings.push(AltSetting {
@@ -148,9 +153,9 @@ fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), 
     Ok(())
 }
 
-/// A string descriptor, decoded leniently: a bLength larger than the data is tolerated.
-fn read_string(device: &nusb::Device, index: NonZeroU8) -> Option<String> {
-    let language = device
+/// The language to read strings in: US English when offered, else the first one offered.
+fn string_language(device: &nusb::Device) -> u16 {
+    device
         .get_string_descriptor_supported_languages(DESCRIPTOR_TIMEOUT)
         .wait()
         .ok()
@@ -161,7 +166,11 @@ fn read_string(device: &nusb::Device, index: NonZeroU8) -> Option<String> {
                 .find(|&l| l == US_ENGLISH)
                 .or(all.first().copied())
         })
-        .unwrap_or(US_ENGLISH);
+        .unwrap_or(US_ENGLISH)
+}
+
+/// A string descriptor, decoded leniently: a bLength larger than the data is tolerated.
+fn read_string(device: &nusb::Device, index: NonZeroU8, language: u16) -> Option<String> {
     let raw = device
         .get_descriptor(3, index.get(), language, DESCRIPTOR_TIMEOUT)
         .wait()

@@ -177,7 +177,8 @@ pub fn log_lines(sim: &SimTransport) -> String {
     text
 }
 
-/// One logged request as JSON: time in µs, request, wValue, length, command, state, outcome.
+/// One logged request as JSON: time in µs, request, wValue, length, command, state, the
+/// bwPollTimeout of a GETSTATUS reply (poll_ms), outcome.
 pub fn log_line(entry: &LogEntry) -> serde_json::Value {
     serde_json::json!({
         "at_us": entry.at.as_micros() as u64,
@@ -186,6 +187,7 @@ pub fn log_line(entry: &LogEntry) -> serde_json::Value {
         "length": entry.length,
         "command": entry.command.map(|c| c.to_string()),
         "state": entry.reply.map(|r| r.state.to_string()),
+        "poll_ms": entry.reply.map(|r| r.poll_timeout_ms),
         "ok": entry.outcome.is_ok(),
     })
 }

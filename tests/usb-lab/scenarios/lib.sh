@@ -3,9 +3,19 @@ set -euo pipefail
 SIM=target/debug/dfuse-sim
 DFUSE=target/debug/dfuse
 
-# attach CHIP NAME: starts dfuse-sim for CHIP, logging to /tmp/NAME.log, and waits for its ready line.
+# use_release: the scenario times things, so it runs the release builds (tests/usb-lab/bench builds them).
+use_release() {
+    SIM=target/release/dfuse-sim
+    DFUSE=target/release/dfuse
+    [ -x "$SIM" ] && [ -x "$DFUSE" ] && return 0
+    echo "lab: no release build: run tests/usb-lab/bench, or cargo build --release -p dfuse-cli -p dfuse-sim" >&2
+    return 1
+}
+
+# attach CHIP NAME [ARGS...]: starts dfuse-sim for CHIP (with ARGS), its output in /tmp/NAME.log,
+# and waits for its ready line.
 attach() {
-    "$SIM" attach --chip "$1" > "/tmp/$2.log" 2>&1 &
+    "$SIM" attach --chip "$1" "${@:3}" > "/tmp/$2.log" 2>&1 &
     for _ in $(seq 200); do grep -q '^ready' "/tmp/$2.log" && return 0; sleep 0.05; done
     echo "lab: dfuse-sim $1 did not get ready:" >&2
     cat "/tmp/$2.log" >&2
