@@ -81,6 +81,55 @@ pub enum Flashed {
     DeviceReset,
 }
 
+impl TargetPlan {
+    /// How flashing this target went, in a few words: "1 sector erased, 5 sectors
+    /// unchanged (skipped), 16384 bytes written, verified".
+    pub fn summary(&self, flashed: Flashed) -> String {
+        let plan = &self.plan;
+        let mut parts = Vec::new();
+        if plan.mass_erase.is_some() {
+            parts.push("after a mass erase".to_string());
+        } else if !plan.erase.is_empty() {
+            parts.push(format!("{} erased", count(plan.erase.len(), "sector")));
+        }
+        if !plan.unchanged().is_empty() {
+            parts.push(format!(
+                "{} unchanged (skipped)",
+                count(plan.unchanged().len(), "sector")
+            ));
+        }
+        if !plan.blank().is_empty() {
+            parts.push(format!(
+                "{} already blank",
+                count(plan.blank().len(), "sector")
+            ));
+        }
+        match plan.write_len() {
+            0 => parts.push("nothing written".into()),
+            bytes if bytes != self.bytes => parts.push(format!("{bytes} bytes written")),
+            _ => {}
+        }
+        parts.push(
+            match flashed {
+                Flashed::Verified => "verified",
+                Flashed::NotVerified => "not verified",
+                Flashed::DeviceReset => "not verified (the device reset)",
+            }
+            .into(),
+        );
+        parts.join(", ")
+    }
+}
+
+/// "1 sector", "2 sectors".
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// What a flash did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlashReport {

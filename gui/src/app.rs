@@ -84,6 +84,8 @@ pub struct App {
     pub devices: DeviceList,
     /// The location of the selected board.
     pub selected: Option<String>,
+    /// Other boards flashed together with the selected one.
+    pub also: Vec<String>,
     /// The opened file.
     pub file: Option<LoadedFile>,
     /// Why the last file could not be opened.
@@ -96,14 +98,19 @@ pub struct App {
     pub leave_after: bool,
     /// Erase everything instead of the touched sectors.
     pub mass_erase: bool,
+    /// Read the touched sectors first and skip those already holding the file.
+    pub incremental: bool,
     /// Flash a .dfu whose suffix names another device.
     pub ignore_ids: bool,
     /// The plan for the selected board and file, or why there is none.
     pub plan: Option<Result<Vec<TargetPlan>, Refusal>>,
+    /// The plan as the last flash carried it out, after reading what the board held.
+    pub compared: Option<Vec<TargetPlan>>,
     /// The job under way.
     pub job: Option<Job>,
-    /// Progress of the job's current phase.
-    pub progress: Option<Progress>,
+    /// The boards of the job under way (or the last one), by location, with the
+    /// progress of each one's current phase.
+    pub progress: Vec<(String, Option<Progress>)>,
     /// The last job's outcome.
     pub outcome: Option<Result<String, Plain>>,
     /// The log.
@@ -178,16 +185,19 @@ impl App {
         let mut app = App {
             devices,
             selected: None,
+            also: Vec::new(),
             file: None,
             file_error: None,
             alt: 0,
             verify: true,
             leave_after: false,
             mass_erase: false,
+            incremental: true,
             ignore_ids: false,
             plan: None,
+            compared: None,
             job: None,
-            progress: None,
+            progress: Vec::new(),
             outcome: None,
             log,
             confirm: None,
@@ -216,6 +226,7 @@ impl App {
             return;
         }
         self.selected = Some(location.to_owned());
+        self.also.retain(|other| other != location);
         if let Some(board) = self.board() {
             let line = format!(
                 "Selected {} ({}): {}",
@@ -254,12 +265,59 @@ impl App {
         }
     }
 
-    /// The targets the loaded file would flash to the selected board (none when refused or unplanned).
+    /// The targets the loaded file would flash to the selected board (none when
+    /// refused or unplanned), as the last flash found them when it has run.
     pub fn planned(&self) -> &[TargetPlan] {
-        match &self.plan {
-            Some(Ok(plans)) => plans,
+        match (&self.compared, &self.plan) {
+            (Some(compared), _) => compared,
+            (None, Some(Ok(plans))) => plans,
             _ => &[],
         }
+    }
+
+    /// How the loaded `firmware` is placed, as the options say.
+    fn plan_request(&self, firmware: &dfu_file::Firmware) -> PlanRequest {
+        PlanRequest {
+            alt: (firmware.format != dfu_file::Format::Dfuse).then_some(self.alt),
+            mass_erase: self.mass_erase,
+            ignore_ids: self.ignore_ids,
+            force: false,
+        }
+    }
+
+    /// The flash the Flash button starts: the loaded firmware, as the options say.
+    pub fn flash_action(&self) -> Option<Action> {
+        let firmware = self.file.as_ref()?.firmware.as_ref().ok()?;
+        Some(Action::Flash {
+            firmware: firmware.clone(),
+            request: self.plan_request(firmware),
+            incremental: self.incremental && !self.mass_erase,
+            verify: self.verify,
+            leave: self.leave_after,
+        })
+    }
+
+    /// Flashes the selected board together with `location` too (or no longer, when `together` is false).
+    pub fn flash_together(&mut self, location: &str, together: bool) {
+        self.also.retain(|other| other != location);
+        if together && self.selected.as_deref() != Some(location) {
+            self.also.push(location.to_owned());
+        }
+    }
+
+    /// The boards a flash goes to: the selected one first, then those flashed together with it.
+    pub fn flash_boards(&self) -> Vec<Board> {
+        let selected = self.selected.iter();
+        selected
+            .chain(&self.also)
+            .filter_map(|location| {
+                self.devices
+                    .boards
+                    .iter()
+                    .find(|b| b.info().location == *location)
+                    .cloned()
+            })
+            .collect()
     }
 
     /// True while a job runs.
@@ -272,6 +330,7 @@ impl App {
         let (Some(board), Some(file)) = (self.board(), &self.file) else {
             self.plan = None;
             self.plan_key = None;
+            self.compared = None;
             return;
         };
         let key = PlanKey {
@@ -288,14 +347,10 @@ impl App {
         let Ok(firmware) = &file.firmware else {
             self.plan = None;
             self.plan_key = Some(key);
+            self.compared = None;
             return;
         };
-        let request = PlanRequest {
-            alt: (firmware.format != dfu_file::Format::Dfuse).then_some(self.alt),
-            mass_erase: self.mass_erase,
-            ignore_ids: self.ignore_ids,
-            force: false,
-        };
+        let request = self.plan_request(firmware);
         let plan = board
             .profile
             .plan(firmware, &request)
@@ -313,27 +368,31 @@ impl App {
         }
         self.plan = Some(plan);
         self.plan_key = Some(key);
+        self.compared = None;
     }
 
-    /// Starts `action` on the selected board.
+    /// Starts `action` on the selected board (a flash: also on the boards flashed together with it).
     pub fn start(&mut self, action: Action, ctx: &egui::Context) {
-        let Some(board) = self.board() else {
-            return;
+        let boards = match action {
+            Action::Flash { .. } => self.flash_boards(),
+            _ => self.board().cloned().into_iter().collect(),
         };
-        if let Err(error) = board.profile.settings() {
-            self.fail(&error);
+        if boards.is_empty() {
             return;
         }
-        let line = format!(
-            "{} on {} started.",
-            action.name(),
-            board.profile.info.location
-        );
+        for board in &boards {
+            if let Err(error) = board.profile.settings() {
+                self.fail(&error);
+                return;
+            }
+        }
+        let locations: Vec<String> = boards.iter().map(|b| b.info().location.clone()).collect();
+        let line = format!("{} on {} started.", action.name(), locations.join(", "));
         let ctx = ctx.clone();
-        self.job = Some(Job::start(board, action, move || ctx.request_repaint()));
+        self.job = Some(Job::start(boards, action, move || ctx.request_repaint()));
         self.log.add(Level::Info, line);
         self.outcome = None;
-        self.progress = None;
+        self.progress = locations.into_iter().map(|l| (l, None)).collect();
     }
 
     fn fail(&mut self, error: &JobError) {
@@ -394,46 +453,107 @@ impl App {
         let Some(job) = &self.job else {
             return;
         };
+        let reports: Vec<Report> = job.reports.try_iter().collect();
         let mut finished = None;
-        while let Ok(report) = job.reports.try_recv() {
+        for report in reports {
             match report {
-                Report::Event(Event::Begin { phase, total }) => {
-                    let size = match phase.unit() {
-                        Unit::Bytes => format!("{total} bytes"),
-                        Unit::Steps => format!("{total} step"),
-                    };
-                    self.log
-                        .add(Level::Debug, format!("{} of {size}", phase.name()));
-                    self.progress = Some(Progress {
-                        phase,
-                        total,
-                        done: 0,
-                        started: Instant::now(),
-                        ended: None,
-                    });
-                }
-                Report::Event(Event::Progress { done, .. }) => {
-                    if let Some(progress) = &mut self.progress {
-                        progress.done = done;
-                    }
-                }
-                Report::Event(Event::End { .. }) => {
-                    if let Some(progress) = &mut self.progress {
-                        progress.ended = Some(Instant::now());
-                    }
-                }
-                Report::Event(_) => {}
-                Report::Finished(result) => finished = Some(result),
+                Report::Event(board, event) => self.progress_event(board, &event),
+                Report::Planned(0, plans) => self.compared = Some(plans),
+                Report::Planned(..) => {}
+                Report::Finished(results) => finished = Some(results),
             }
         }
-        if let Some(result) = finished {
+        if let Some(results) = finished {
             self.job = None;
-            match result {
-                Ok(summary) => {
-                    self.log.add(Level::Info, summary.clone());
-                    self.outcome = Some(Ok(summary));
+            self.finish(results);
+        }
+    }
+
+    /// Moves the progress of board number `board` of the job on.
+    fn progress_event(&mut self, board: usize, event: &Event) {
+        let several = self.progress.len() > 1;
+        let Some((location, progress)) = self.progress.get_mut(board) else {
+            return;
+        };
+        match *event {
+            Event::Begin { phase, total } => {
+                let size = match phase.unit() {
+                    Unit::Bytes => format!("{total} bytes"),
+                    Unit::Steps => format!("{total} step"),
+                };
+                let whose = if several {
+                    format!("{location}: ")
+                } else {
+                    String::new()
+                };
+                self.log
+                    .add(Level::Debug, format!("{whose}{} of {size}", phase.name()));
+                *progress = Some(Progress {
+                    phase,
+                    total,
+                    done: 0,
+                    started: Instant::now(),
+                    ended: None,
+                });
+            }
+            Event::Progress { done, .. } => {
+                if let Some(progress) = progress {
+                    progress.done = done;
                 }
-                Err(error) => self.fail(&error),
+            }
+            Event::End { .. } => {
+                if let Some(progress) = progress {
+                    progress.ended = Some(Instant::now());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Logs how the job ended on each board, and shows the outcome.
+    fn finish(&mut self, results: Vec<(String, Result<String, JobError>)>) {
+        let several = results.len() > 1;
+        let mut summaries = Vec::new();
+        let mut failed = Vec::new();
+        for (location, result) in results {
+            match result {
+                Ok(summary) if several => summaries.push(format!("{location}: {summary}")),
+                Ok(summary) => summaries.push(summary),
+                Err(error) => failed.push((location, error)),
+            }
+        }
+        for summary in &summaries {
+            self.log.add(Level::Info, summary.clone());
+        }
+        let count = summaries.len() + failed.len();
+        for (location, error) in &failed {
+            if several {
+                self.log.add(
+                    Level::Error,
+                    format!("{location} failed: error[{}]: {error}", error.code()),
+                );
+            }
+        }
+        match failed.first() {
+            None => self.outcome = Some(Ok(summaries.join(" "))),
+            Some((_, error)) if !several => {
+                let error = error.clone();
+                self.fail(&error);
+            }
+            Some(_) => {
+                let names: Vec<&str> = failed.iter().map(|(l, _)| l.as_str()).collect();
+                let what = format!(
+                    "{} of {count} boards failed: {}. The others were flashed.",
+                    failed.len(),
+                    names.join(", ")
+                );
+                self.log.add(Level::Error, what.clone());
+                self.outcome = Some(Err(Plain {
+                    what,
+                    next: "The log says why each failed. Select a failed board and flash it again."
+                        .into(),
+                    code: "boards-failed",
+                }));
             }
         }
     }

@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use dfuse::device::{Erased, FlashOptions, Flashed, TargetPlan};
+use dfu_file::Firmware;
+use dfuse::device::{
+    BoardEvent, Erased, FlashJob, FlashOptions, FlashReport, PlanRequest, TargetPlan, flash_boards,
+};
 use dfuse::plan::Sector;
 use dfuse::session::Event;
 use dfuse::{Board, Device, DeviceError};
@@ -14,14 +17,20 @@ use dfuse::{Board, Device, DeviceError};
 /// What to do.
 #[derive(Clone, Debug)]
 pub enum Action {
-    /// Write firmware targets, each verified when `verify`, then start it when `leave`.
+    /// Flash the firmware onto every board of the job at once: each plans it,
+    /// skips what it already holds when `incremental`, verifies when `verify`,
+    /// and starts it when `leave`.
     Flash {
-        /// The planned targets.
-        targets: Vec<TargetPlan>,
+        /// The firmware.
+        firmware: Firmware,
+        /// How to place it.
+        request: PlanRequest,
+        /// Read the touched sectors first and leave alone those already right.
+        incremental: bool,
         /// Read back and compare.
         verify: bool,
-        /// Leave DFU mode afterwards, starting the firmware at this address.
-        leave: Option<u32>,
+        /// Leave DFU mode afterwards, starting the firmware at each board's default start.
+        leave: bool,
     },
     /// Read `length` bytes at `address` of alternate setting `alt` into `path`.
     Read {
@@ -60,13 +69,15 @@ impl Action {
     }
 }
 
-/// What the worker reports.
+/// What the worker reports; `usize` is the board's place in the job's list.
 #[derive(Debug)]
 pub enum Report {
-    /// Session progress.
-    Event(Event),
-    /// The job ended: a summary, or the error.
-    Finished(Result<String, JobError>),
+    /// Session progress of a board.
+    Event(usize, Event),
+    /// A board's flash, planned and compared with what it holds, before anything is erased.
+    Planned(usize, Vec<TargetPlan>),
+    /// The job ended: each board's location with a summary, or the error.
+    Finished(Vec<(String, Result<String, JobError>)>),
 }
 
 /// Why a job failed.
@@ -83,22 +94,39 @@ pub struct Job {
 }
 
 impl Job {
-    /// Starts `action` on `board` on a new thread; `wake` is called after every report.
-    pub fn start(board: &Board, action: Action, wake: impl Fn() + Send + 'static) -> Job {
+    /// Starts `action` on a new thread: a flash on every board of `boards` at
+    /// once, anything else on the first. `wake` is called after every report.
+    pub fn start(
+        boards: Vec<Board>,
+        action: Action,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> Job {
         let (send, reports) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let name = action.name();
-        let board = board.clone();
         let flag = Arc::clone(&cancel);
         let thread = std::thread::spawn(move || {
-            let mut reporter = Reporter { send, wake: &wake };
-            let result = board.open().and_then(|mut device| {
-                device.cancel_on(flag);
-                let result = perform(&mut device, &action, &mut reporter);
-                let closed = device.close();
-                result.and_then(|summary| closed.map(|()| summary))
-            });
-            reporter.report(Report::Finished(result));
+            let reporter = Reporter {
+                send: std::sync::Mutex::new(send),
+                wake: &wake,
+            };
+            let results = match &action {
+                Action::Flash { .. } => flash(&boards, &action, &flag, &reporter),
+                _ => boards
+                    .first()
+                    .map(|board| {
+                        let result = board.open().and_then(|mut device| {
+                            device.cancel_on(flag);
+                            let result = perform(&mut device, &action, &reporter);
+                            let closed = device.close();
+                            result.and_then(|summary| closed.map(|()| summary))
+                        });
+                        (board.info().location.clone(), result)
+                    })
+                    .into_iter()
+                    .collect(),
+            };
+            reporter.report(Report::Finished(results));
         });
         Job {
             reports,
@@ -128,59 +156,89 @@ impl Drop for Job {
     }
 }
 
+/// Sends reports from the job's threads (one per board when flashing several).
 struct Reporter<'a> {
-    send: Sender<Report>,
-    wake: &'a (dyn Fn() + Send),
+    send: std::sync::Mutex<Sender<Report>>,
+    wake: &'a (dyn Fn() + Send + Sync),
 }
 
 impl Reporter<'_> {
-    fn report(&mut self, report: Report) {
+    fn report(&self, report: Report) {
         // The window may be gone; the job then simply ends.
-        let _ = self.send.send(report);
+        if let Ok(send) = self.send.lock() {
+            let _ = send.send(report);
+        }
         (self.wake)();
     }
 }
 
-/// Runs `action` through the device facade; returns the summary line.
-fn perform(
-    device: &mut Device,
+/// Flashes every board of `boards` at once; each board's summary or error.
+fn flash(
+    boards: &[Board],
     action: &Action,
-    reporter: &mut Reporter,
-) -> Result<String, JobError> {
-    let mut on_event = |event: &Event| reporter.report(Report::Event(event.clone()));
+    cancel: &Arc<AtomicBool>,
+    reporter: &Reporter,
+) -> Vec<(String, Result<String, JobError>)> {
+    let Action::Flash {
+        firmware,
+        request,
+        incremental,
+        verify,
+        leave,
+    } = action
+    else {
+        return Vec::new();
+    };
+    let job = FlashJob {
+        firmware,
+        request: *request,
+        incremental: *incremental,
+        options: FlashOptions {
+            verify: *verify,
+            leave: leave.then_some(None),
+        },
+    };
+    flash_boards(boards, &job, cancel, &|index, event| match event {
+        BoardEvent::Planned(plans) => reporter.report(Report::Planned(index, plans.to_vec())),
+        BoardEvent::Session(event) => reporter.report(Report::Event(index, event.clone())),
+        _ => {}
+    })
+    .into_iter()
+    .map(|board| {
+        (
+            board.location,
+            board.result.map(|report| flash_summary(&report)),
+        )
+    })
+    .collect()
+}
+
+/// The summary line of one board's flash.
+fn flash_summary(report: &FlashReport) -> String {
+    let mut lines: Vec<String> = report
+        .targets
+        .iter()
+        .map(|(target, flashed)| {
+            format!(
+                "Flashed {} bytes to alt {} ({}): {}.",
+                target.bytes,
+                target.alt,
+                target.region,
+                target.summary(*flashed)
+            )
+        })
+        .collect();
+    if let Some(address) = report.started_at {
+        lines.push(format!("Started the firmware at {address:#010X}."));
+    }
+    lines.join(" ")
+}
+
+/// Runs `action` (anything but a flash) through the device facade; returns the summary line.
+fn perform(device: &mut Device, action: &Action, reporter: &Reporter) -> Result<String, JobError> {
+    let mut on_event = |event: &Event| reporter.report(Report::Event(0, event.clone()));
     match action {
-        Action::Flash {
-            targets,
-            verify,
-            leave,
-        } => {
-            let options = FlashOptions {
-                verify: *verify,
-                leave: leave.map(Some),
-            };
-            let report = device.flash(targets, &options, &mut on_event)?;
-            let mut lines: Vec<String> = report
-                .targets
-                .iter()
-                .map(|(target, flashed)| {
-                    format!(
-                        "Flashed {} bytes to alt {} ({}), {}.",
-                        target.bytes,
-                        target.alt,
-                        target.region,
-                        match flashed {
-                            Flashed::Verified => "verified",
-                            Flashed::NotVerified => "not verified",
-                            Flashed::DeviceReset => "the device reset (option bytes): not verified",
-                        }
-                    )
-                })
-                .collect();
-            if let Some(address) = report.started_at {
-                lines.push(format!("Started the firmware at {address:#010X}."));
-            }
-            Ok(lines.join(" "))
-        }
+        Action::Flash { .. } => Ok(String::new()), // flashed by `flash`, on every board at once
         Action::Read {
             alt,
             address,

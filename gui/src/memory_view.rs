@@ -17,6 +17,8 @@ pub enum Fate {
     Written,
     /// Data would land here but is refused.
     Refused,
+    /// It already held the file's bytes: neither erased nor written.
+    Unchanged,
 }
 
 /// One sector of a map.
@@ -53,12 +55,14 @@ pub fn sectors(
             let erased = plan.is_some_and(|p| {
                 (p.mass_erase.is_some() && segment.access.erasable) || p.erase.contains(&sector)
             });
+            let unchanged = plan.is_some_and(|p| p.unchanged().contains(&sector));
             let fate = match (
                 refused.is_some_and(|(a, b)| overlaps(a, b)),
                 written,
                 erased,
             ) {
                 (true, _, _) => Fate::Refused,
+                _ if unchanged => Fate::Unchanged,
                 (false, true, _) => Fate::Written,
                 (false, false, true) => Fate::Erased,
                 _ => Fate::Untouched,
@@ -100,11 +104,13 @@ const OTHER: Color32 = Color32::from_gray(0x50);
 const ERASED: Color32 = Color32::from_rgb(0xE0, 0x90, 0x20);
 const WRITTEN: Color32 = Color32::from_rgb(0x2E, 0xA0, 0x43);
 const REFUSED: Color32 = Color32::from_rgb(0xD0, 0x30, 0x30);
+const UNCHANGED: Color32 = Color32::from_rgb(0x9A, 0xC8, 0x8E);
 
 fn fill(sector: &SectorView) -> Color32 {
     let access = sector.segment.access;
     match sector.fate {
         Fate::Refused => REFUSED,
+        Fate::Unchanged => UNCHANGED,
         Fate::Written => WRITTEN,
         Fate::Erased => ERASED,
         Fate::Untouched => match (access.readable, access.erasable, access.writable) {
@@ -129,6 +135,7 @@ pub fn describe(index: usize, sector: &SectorView) -> String {
             }
         }
         Fate::Refused => ", refused: the file has data here",
+        Fate::Unchanged => ", already held the file: skipped",
     };
     format!(
         "sector {index} at {:#010X}, {}, {}{fate}",
@@ -186,6 +193,7 @@ pub fn legend(ui: &mut egui::Ui) {
             (ERASED, "will be erased"),
             (WRITTEN, "will be written"),
             (REFUSED, "refused"),
+            (UNCHANGED, "already held the file (skipped)"),
         ] {
             let (rect, _) = ui.allocate_exact_size(Vec2::splat(10.0), Sense::hover());
             ui.painter().rect_filled(rect, CornerRadius::ZERO, colour);

@@ -65,6 +65,8 @@ impl App {
             return;
         }
         let mut chosen = None;
+        let mut toggled = None;
+        let several = self.devices.boards.len() > 1;
         for board in &self.devices.boards {
             let selected = self.selected.as_deref() == Some(board.profile.info.location.as_str());
             let text = format!(
@@ -81,6 +83,14 @@ impl App {
             if response.clicked() {
                 chosen = Some(board.profile.info.location.clone());
             }
+            if several && !selected {
+                let location = &board.profile.info.location;
+                let mut together = self.also.contains(location);
+                let label = format!("Flash {location} too");
+                if ui.checkbox(&mut together, label).changed() {
+                    toggled = Some((location.clone(), together));
+                }
+            }
             if let Some(advice) = board.driver.as_deref().and_then(dfuse::usb::driver_advice) {
                 ui.colored_label(ui.visuals().warn_fg_color, advice);
             }
@@ -93,6 +103,9 @@ impl App {
         }
         if let Some(location) = chosen {
             self.select(&location);
+        }
+        if let Some((location, together)) = toggled {
+            self.flash_together(&location, together);
         }
     }
 
@@ -214,6 +227,36 @@ impl App {
         }
         memory_view::legend(ui);
         match &self.plan {
+            Some(Ok(_)) if self.compared.is_some() => {
+                for target in self.planned() {
+                    let plan = &target.plan;
+                    let mut parts = Vec::new();
+                    if plan.mass_erase.is_some() {
+                        parts.push("erased the whole flash".to_string());
+                    } else if !plan.erase.is_empty() {
+                        parts.push(format!("erased {}", sectors_text(plan.erase.len())));
+                    }
+                    if !plan.unchanged().is_empty() {
+                        parts.push(format!(
+                            "skipped {} that already held the file",
+                            sectors_text(plan.unchanged().len())
+                        ));
+                    }
+                    if !plan.blank().is_empty() {
+                        parts.push(format!(
+                            "found {} already blank",
+                            sectors_text(plan.blank().len())
+                        ));
+                    }
+                    parts.push(format!(
+                        "wrote {} bytes to alt {} ({})",
+                        plan.write_len(),
+                        target.alt,
+                        target.region
+                    ));
+                    ui.label(format!("The last flash {}.", parts.join(", ")));
+                }
+            }
             Some(Ok(plans)) => {
                 for target in plans {
                     let erase = if target.plan.mass_erase.is_some() {
@@ -256,12 +299,22 @@ impl App {
             .planned()
             .iter()
             .filter(|p| p.alt == 0)
-            .flat_map(|p| p.plan.erase.iter().copied())
+            .flat_map(|p| p.plan.sectors.iter().copied())
             .collect();
         ui.horizontal(|ui| {
             ui.checkbox(&mut self.verify, "Verify");
             ui.checkbox(&mut self.leave_after, "Start the firmware after flashing");
             ui.checkbox(&mut self.mass_erase, "Erase the whole flash first");
+            ui.add_enabled(
+                !self.mass_erase,
+                egui::Checkbox::new(
+                    &mut self.incremental,
+                    "Skip sectors that already hold the file",
+                ),
+            )
+            .on_hover_text(
+                "Reads the sectors first; only those that differ are erased and written.",
+            );
             if self
                 .file
                 .as_ref()
@@ -273,21 +326,18 @@ impl App {
         let start = board.profile.default_start();
         let ctx = ui.ctx().clone();
         ui.horizontal_wrapped(|ui| {
+            let title = match self.also.len() {
+                0 => "Flash".to_string(),
+                n => format!("Flash {} boards", n + 1),
+            };
             let flash = ui.add_enabled(
                 idle && can_flash,
-                egui::Button::new(RichText::new("Flash").strong()),
+                egui::Button::new(RichText::new(title).strong()),
             );
-            if flash.clicked() {
-                let targets = self.planned().to_vec();
-                let leave = self.leave_after.then_some(start);
-                self.start(
-                    Action::Flash {
-                        targets,
-                        verify: self.verify,
-                        leave,
-                    },
-                    &ctx,
-                );
+            if flash.clicked()
+                && let Some(action) = self.flash_action()
+            {
+                self.start(action, &ctx);
             }
             let read = ui.add_enabled(
                 idle && !self.dialog_open(),
@@ -338,7 +388,19 @@ impl App {
                 }
             });
         }
-        if let Some(progress) = &self.progress {
+        let several = self.progress.len() > 1;
+        for (location, progress) in &self.progress {
+            let Some(progress) = progress else {
+                if several && self.job.is_some() {
+                    ui.label(format!("{location}: opening"));
+                }
+                continue;
+            };
+            let whose = if several {
+                format!("{location}: ")
+            } else {
+                String::new()
+            };
             let fraction = if progress.total == 0 {
                 1.0
             } else {
@@ -350,12 +412,12 @@ impl App {
             let label = if progress.phase.unit() == dfuse::session::Unit::Steps {
                 // A mass erase is one command: there are no bytes to count, only its time.
                 format!(
-                    "{} the whole flash ({seconds:.1} s)",
+                    "{whose}{} the whole flash ({seconds:.1} s)",
                     phase_title(progress.phase)
                 )
             } else {
                 format!(
-                    "{} {}% ({} of {}, {speed:.1} KiB/s)",
+                    "{whose}{} {}% ({} of {}, {speed:.1} KiB/s)",
                     phase_title(progress.phase),
                     (fraction * 100.0).round(),
                     size_text(progress.done),
@@ -430,6 +492,15 @@ impl App {
     }
 }
 
+/// "1 sector", "3 sectors".
+fn sectors_text(n: usize) -> String {
+    if n == 1 {
+        "1 sector".into()
+    } else {
+        format!("{n} sectors")
+    }
+}
+
 fn region_name(board: &dfuse::Board, alt: u8) -> String {
     board
         .profile
@@ -448,6 +519,7 @@ fn phase_title(phase: dfuse::session::Phase) -> &'static str {
         dfuse::session::Phase::Write => "Writing",
         dfuse::session::Phase::Verify => "Verifying",
         dfuse::session::Phase::Read => "Reading",
+        dfuse::session::Phase::Compare => "Comparing",
         _ => "Working",
     }
 }

@@ -106,7 +106,10 @@ fn select_a_board_load_the_example_see_the_sectors_flash_and_verify() {
     wait_for_job(&mut harness);
 
     harness.get_by_label_contains("Verifying 100% (256 B of 256 B");
-    harness.get_by_label("Done: Flashed 212 bytes to alt 0 (Internal Flash), verified.");
+    harness.get_by_label("Done: Flashed 212 bytes to alt 0 (Internal Flash): 2 sectors already blank, 256 bytes written, verified.");
+    harness.get_by_label(
+        "The last flash found 2 sectors already blank, wrote 256 bytes to alt 0 (Internal Flash).",
+    );
     let expected = dfu_file::read(
         &std::fs::read(example("blinky-f407.hex")).unwrap(),
         Some("hex"),
@@ -193,10 +196,22 @@ fn cancel_stops_a_flash_between_requests() {
     let mut harness = window(&["stm32f407"], true);
     drop_file(&mut harness, path);
     harness.get_by_label_contains("Flashing will erase 8 sectors (512 KiB)");
+    // A full flash: the blank board would otherwise need no erase to cancel.
+    harness
+        .get_by_label("Skip sectors that already hold the file")
+        .click();
+    harness.run_steps(2);
+    assert!(!harness.state().incremental);
     harness.get_by_label("Flash").click();
     harness.step();
     let deadline = Instant::now() + Duration::from_secs(30);
-    while harness.state().progress.is_none_or(|p| p.done == 0) {
+    let started = |app: &App| {
+        app.progress
+            .first()
+            .and_then(|(_, p)| *p)
+            .is_some_and(|p| p.done > 0)
+    };
+    while !started(harness.state()) {
         assert!(Instant::now() < deadline, "no progress within 30 s");
         harness.step();
         std::thread::sleep(Duration::from_millis(5));
@@ -335,11 +350,60 @@ fn flash_then_start_the_firmware() {
     wait_for_job(&mut harness);
     shown(
         &harness,
-        "Done: Flashed 212 bytes to alt 0 (Internal Flash), verified. Started the firmware at 0x08000000.",
+        "Done: Flashed 212 bytes to alt 0 (Internal Flash): 2 sectors already blank, 256 bytes written, verified. Started the firmware at 0x08000000.",
     );
     let board = sim(&harness, "sim:stm32f407");
     assert!(
         !board.lock().unwrap().connected(),
         "the board left DFU mode"
+    );
+}
+
+#[test]
+fn two_boards_flashed_together_each_with_its_progress_then_unchanged_sectors_skipped() {
+    let mut harness = window(&["stm32f407", "stm32f072"], false);
+    harness
+        .get(by().role(Role::Button).label_contains("sim:stm32f407"))
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("Flash sim:stm32f072 too").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().also, vec!["sim:stm32f072".to_string()]);
+    drop_file(&mut harness, example("blinky-f407.hex"));
+    harness.get_by_label("Flash 2 boards").click();
+    harness.step();
+    wait_for_job(&mut harness);
+    harness.get_by_label_contains("sim:stm32f407: Verifying 100% (256 B of 256 B");
+    harness.get_by_label_contains("sim:stm32f072: Verifying 100% (256 B of 256 B");
+    let done = shown(&harness, "Done: ");
+    assert!(
+        done.contains("sim:stm32f407: Flashed 212 bytes")
+            && done.contains("sim:stm32f072: Flashed 212 bytes"),
+        "{done}"
+    );
+    let expected = std::fs::read(example("blinky-f407.bin")).unwrap();
+    for location in ["sim:stm32f407", "sim:stm32f072"] {
+        let board = sim(&harness, location);
+        let mut board = board.lock().unwrap();
+        let read = Session::open(&mut *board, 0, Settings::default(), &mut |_| {})
+            .and_then(|mut s| s.upload(0x0800_0000, expected.len() as u64, Phase::Read))
+            .unwrap();
+        assert_eq!(read, expected, "{location}");
+    }
+
+    // Again, the selected board only: both sectors already hold the file and are skipped.
+    harness.get_by_label("Flash sim:stm32f072 too").click();
+    harness.run_steps(2);
+    harness.get_by_label("Flash").click();
+    harness.step();
+    wait_for_job(&mut harness);
+    harness.get_by_label(
+        "Done: Flashed 212 bytes to alt 0 (Internal Flash): 2 sectors unchanged (skipped), nothing written, verified.",
+    );
+    harness.get_by_label(
+        "sector 0 at 0x08000000, 16 KiB, erasable, writable, already held the file: skipped",
+    );
+    harness.get_by_label(
+        "The last flash skipped 2 sectors that already held the file, wrote 0 bytes to alt 0 (Internal Flash).",
     );
 }

@@ -147,7 +147,7 @@ fn flash(
             target.bytes,
             target.alt,
             target.region,
-            target_summary(target, *flashed)
+            target.summary(*flashed)
         ));
     }
     if args.leave {
@@ -225,43 +225,6 @@ pub fn describe_plan(target: &TargetPlan) -> (String, Value) {
         "compared": compared, "note": note,
     });
     (text, value)
-}
-
-/// How one target went, in a few words: "1 sector erased, 5 unchanged skipped, verified".
-pub fn target_summary(target: &TargetPlan, flashed: Flashed) -> String {
-    let plan = &target.plan;
-    let mut parts = Vec::new();
-    match plan.mass_erase {
-        Some(_) => parts.push("after a mass erase".to_string()),
-        None if plan.sectors.is_empty() || plan.erase.is_empty() => {}
-        None => parts.push(format!("{} erased", count(plan.erase.len(), "sector"))),
-    }
-    if !plan.unchanged().is_empty() {
-        parts.push(format!(
-            "{} unchanged (skipped)",
-            count(plan.unchanged().len(), "sector")
-        ));
-    }
-    if !plan.blank().is_empty() {
-        parts.push(format!(
-            "{} already blank",
-            count(plan.blank().len(), "sector")
-        ));
-    }
-    match plan.write_len() {
-        0 => parts.push("nothing written".into()),
-        bytes if bytes != target.bytes => parts.push(format!("{bytes} bytes written")),
-        _ => {}
-    }
-    parts.push(
-        match flashed {
-            Flashed::Verified => "verified",
-            Flashed::NotVerified => "not verified",
-            Flashed::DeviceReset => "not verified (the device reset)",
-        }
-        .into(),
-    );
-    parts.join(", ")
 }
 
 /// One target's result for --json.

@@ -9,7 +9,7 @@ use dfuse::device::{BoardEvent, BoardResult, FlashJob, flash_boards};
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use serde_json::json;
 
-use super::flash::{describe_plan, report_json, target_summary};
+use super::flash::{describe_plan, report_json};
 use super::report::{OutputArgs, Reporter};
 use crate::exit::CliError;
 
@@ -107,7 +107,7 @@ fn print_table(results: &[BoardResult]) {
                 let targets: Vec<String> = report
                     .targets
                     .iter()
-                    .map(|(target, flashed)| target_summary(target, *flashed))
+                    .map(|(target, flashed)| target.summary(*flashed))
                     .collect();
                 format!("ok: {}", targets.join("; "))
             }

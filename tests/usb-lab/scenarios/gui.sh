@@ -18,7 +18,7 @@ wait_for 'interface FE/01/02 of 0483:DF11 rev 2200 → STM32 system bootloader, 
 wait_for 'Selected 1-1' /tmp/gui.log
 window=$(gui_window "$gui" 30) || { cat /tmp/gui.out; exit 1; }
 click_flash "$window" /tmp/gui.log 'Flash on 1-1 started' 5
-wait_for 'Flashed 212 bytes to alt 0 (Internal Flash), verified.' /tmp/gui.log 1200
+wait_for 'Flashed 212 bytes to alt 0 (Internal Flash): 2 sectors already blank, 256 bytes written, verified.' /tmp/gui.log 1200
 kill -TERM "$(jobs -p | tail -n 1)"              # unplug the board (the last job: dfuse-sim)
 wait_for 'Board left: 1-1' /tmp/gui.log 600
 cat /tmp/gui.log
