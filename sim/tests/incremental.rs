@@ -173,3 +173,34 @@ fn several_boards_at_once_and_one_that_drops_off_fails_alone() {
         assert_eq!(read, data, "{}", chips[i]);
     }
 }
+
+#[test]
+fn a_cancel_stops_every_board_each_left_idle() {
+    let table = DeviceTable::load(None).unwrap();
+    let sims: Vec<SimBoard> = ["stm32f407", "stm32f072"]
+        .iter()
+        .map(|chip| SimBoard::new(chip, SimFiles::default()).unwrap())
+        .collect();
+    let boards: Vec<_> = sims.iter().map(|s| s.board(&table)).collect();
+    let firmware = firmware(pattern(64 * 1024));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let results = flash_boards(&boards, &job(&firmware), &cancel, &|_, event| {
+        if let dfuse::device::BoardEvent::Session(dfuse::session::Event::Progress { .. }) = event {
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    for (result, sim) in results.iter().zip(&sims) {
+        let Err(error) = &result.result else {
+            panic!("{} was not cancelled", result.location);
+        };
+        assert_eq!(error.code(), "cancelled", "{error}");
+        let log = log_of(sim);
+        let last = log.iter().rev().find_map(|e| e.reply).unwrap();
+        assert_eq!(
+            last.state,
+            dfuse::protocol::State::DfuIdle,
+            "{}",
+            result.location
+        );
+    }
+}

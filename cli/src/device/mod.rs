@@ -141,7 +141,7 @@ impl DeviceArgs {
         ] {
             if !files.is_empty() && files.len() != sims {
                 return Err(CliError::Usage(format!(
-                    "{flag} is given {} times for {sims} simulated boards: give it once for each, in order",
+                    "{flag} goes once with each simulated board, in order: {sims} boards, {} given",
                     files.len()
                 )));
             }
