@@ -1,6 +1,7 @@
 //! Flash plans: from an image and a memory map to the exact erases and writes,
 //! or a precise refusal before a single byte moves.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use dfu_file::{Image, Span};
@@ -108,8 +109,11 @@ impl FlashPlan {
     }
 
     /// The runs to write: the image's runs without the unchanged sectors.
-    pub fn writes(&self) -> Vec<WriteRun> {
-        compare::without(&self.runs, self.unchanged())
+    pub fn writes(&self) -> Cow<'_, [WriteRun]> {
+        match self.unchanged() {
+            [] => Cow::Borrowed(&self.runs),
+            unchanged => Cow::Owned(compare::without(&self.runs, unchanged)),
+        }
     }
 
     /// Bytes to write, padding included.

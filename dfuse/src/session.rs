@@ -402,7 +402,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         self.begin(Phase::Write, total);
         let size = usize::from(self.transfer_size);
         let mut done = 0u64;
-        for run in &writes {
+        for run in writes.iter() {
             for (chunk_index, chunk) in run
                 .data
                 .chunks(self.blocks_per_address as usize * size)
@@ -521,7 +521,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     pub fn verify(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
         self.begin(Phase::Verify, plan.write_len());
         let mut done = 0;
-        for run in &plan.writes() {
+        for run in plan.writes().iter() {
             let read = self.read_range(run.address, run.data.len() as u64, done)?;
             done += run.data.len() as u64;
             let mismatch = run

@@ -5,10 +5,15 @@
 source tests/usb-lab/scenarios/lib.sh
 use_release
 # Both tools run from the guest's tmpfs, as from a local disk: the lab's shared root (9p) has no
-# page cache, so every start would read the whole binary again. Their libraries stay on 9p.
-mkdir -p /tmp/bin
+# page cache, so every start would read the whole binary again.
+mkdir -p /tmp/bin /tmp/lib
 cp "$DFUSE" "$SIM" "$(command -v dfu-util)" /tmp/bin/
 DFUSE=/tmp/bin/dfuse SIM=/tmp/bin/dfuse-sim DFU_UTIL=/tmp/bin/dfu-util
+# Their shared libraries too (libc, libusb, ...), for the same reason.
+for bin in "$DFUSE" "$DFU_UTIL"; do
+    ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | xargs cp -t /tmp/lib
+done
+export LD_LIBRARY_PATH=/tmp/lib
 log=/tmp/bench-requests.jsonl
 attach stm32f407 f407 --log "$log"
 wait_devices 0483 df11 1
