@@ -57,6 +57,29 @@ pub enum Action {
 }
 
 impl Action {
+    /// The library's flash job, for a flash.
+    fn flash_job(&self) -> Option<FlashJob<'_>> {
+        let Action::Flash {
+            firmware,
+            request,
+            incremental,
+            verify,
+            leave,
+        } = self
+        else {
+            return None;
+        };
+        Some(FlashJob {
+            firmware,
+            request: *request,
+            incremental: *incremental,
+            options: FlashOptions {
+                verify: *verify,
+                leave: leave.then_some(None),
+            },
+        })
+    }
+
     /// What the action is called in the status line.
     pub fn name(&self) -> &'static str {
         match self {
@@ -110,8 +133,8 @@ impl Job {
                 send: std::sync::Mutex::new(send),
                 wake: &wake,
             };
-            let results = match &action {
-                Action::Flash { .. } => flash(&boards, &action, &flag, &reporter),
+            let results = match action.flash_job() {
+                Some(job) if boards.len() > 1 => flash(&boards, &job, &flag, &reporter),
                 _ => boards
                     .first()
                     .map(|board| {
@@ -175,30 +198,11 @@ impl Reporter<'_> {
 /// Flashes every board of `boards` at once; each board's summary or error.
 fn flash(
     boards: &[Board],
-    action: &Action,
+    job: &FlashJob,
     cancel: &Arc<AtomicBool>,
     reporter: &Reporter,
 ) -> Vec<(String, Result<String, JobError>)> {
-    let Action::Flash {
-        firmware,
-        request,
-        incremental,
-        verify,
-        leave,
-    } = action
-    else {
-        return Vec::new();
-    };
-    let job = FlashJob {
-        firmware,
-        request: *request,
-        incremental: *incremental,
-        options: FlashOptions {
-            verify: *verify,
-            leave: leave.then_some(None),
-        },
-    };
-    flash_boards(boards, &job, cancel, &|index, event| match event {
+    flash_boards(boards, job, cancel, &|index, event| match event {
         BoardEvent::Planned(plans) => reporter.report(Report::Planned(index, plans.to_vec())),
         BoardEvent::Session(event) => reporter.report(Report::Event(index, event.clone())),
         _ => {}
@@ -238,7 +242,15 @@ fn flash_summary(report: &FlashReport) -> String {
 fn perform(device: &mut Device, action: &Action, reporter: &Reporter) -> Result<String, JobError> {
     let mut on_event = |event: &Event| reporter.report(Report::Event(0, event.clone()));
     match action {
-        Action::Flash { .. } => Ok(String::new()), // flashed by `flash`, on every board at once
+        Action::Flash { .. } => {
+            let Some(job) = action.flash_job() else {
+                return Ok(String::new());
+            };
+            let plans = device.prepare(&job, &mut on_event)?;
+            reporter.report(Report::Planned(0, plans.clone()));
+            let report = device.flash(&plans, &job.options, &mut on_event)?;
+            Ok(flash_summary(&report))
+        }
         Action::Read {
             alt,
             address,
