@@ -95,20 +95,24 @@ impl Reporter {
                         (Unit::Steps, None) => "{prefix:>10} {spinner} {elapsed}",
                         (Unit::Steps, Some(_)) => "{prefix} {msg:>10} {spinner} {elapsed}",
                     };
+                    // The style first: every later change draws the bar.
                     let bar = match &self.board {
                         Some(board) => {
-                            board.bar.set_message(phase.name());
+                            board.bar.set_style(style(template));
                             board.bar.reset();
                             board.bar.set_length(*total);
+                            board.bar.set_message(phase.name());
                             board.bar.clone()
                         }
                         None => {
-                            let bar = ProgressBar::new(*total);
+                            let bar = ProgressBar::hidden();
+                            bar.set_style(style(template));
+                            bar.set_length(*total);
                             bar.set_prefix(phase.name());
+                            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
                             bar
                         }
                     };
-                    bar.set_style(style(template));
                     if phase.unit() == Unit::Steps {
                         bar.enable_steady_tick(std::time::Duration::from_millis(100));
                     }
@@ -131,6 +135,8 @@ impl Reporter {
                         bar.disable_steady_tick();
                     } else {
                         bar.finish();
+                        // indicatif leaves the cursor at the end of the finished bar.
+                        eprintln!();
                     }
                 }
                 if self.args.json {
