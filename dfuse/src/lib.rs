@@ -49,6 +49,7 @@
 //! `dfuse::request`, level trace); progress comes as [`session::Event`]s.
 #![warn(missing_docs)]
 
+pub mod blocks;
 pub mod device;
 mod error;
 pub mod matching;

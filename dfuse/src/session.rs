@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::blocks::Blocks;
 use crate::error::DeviceError;
 use crate::plan::{FlashPlan, Sector};
 use crate::protocol::{Command, FIRST_DATA_BLOCK, Request, State, StatusReply};
@@ -151,12 +152,13 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         settings: Settings,
         events: &'a mut dyn FnMut(&Event),
     ) -> Result<Self, DeviceError> {
-        let declared = transport.info().functional.transfer_size;
-        let transfer_size = settings.transfer_size.unwrap_or(declared).max(1);
-        let blocks_per_address = if transfer_size == declared {
-            MAX_BLOCKS_PER_ADDRESS
-        } else {
+        let declared = transport.info().functional.map(|f| f.transfer_size);
+        let blocks = Blocks::choose(declared, settings.transfer_size);
+        let transfer_size = blocks.size;
+        let blocks_per_address = if blocks.one_per_address {
             1
+        } else {
+            MAX_BLOCKS_PER_ADDRESS
         };
         transport
             .select_alt(alt)

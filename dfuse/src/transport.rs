@@ -44,8 +44,8 @@ pub struct DeviceInfo {
     pub interface_class: (u8, u8, u8),
     /// The alternate settings, in order.
     pub alt_settings: Vec<AltSetting>,
-    /// The DFU functional descriptor.
-    pub functional: FunctionalDescriptor,
+    /// The DFU functional descriptor, when the device has one.
+    pub functional: Option<FunctionalDescriptor>,
 }
 
 /// An operating-system or USB-stack error behind a [`TransportError`], kept typed:

@@ -102,12 +102,7 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
         composite: device.interfaces().count() > 1,
         interface_class,
         alt_settings: Vec::new(),
-        functional: FunctionalDescriptor {
-            attributes: 0,
-            detach_timeout_ms: 0,
-            transfer_size: 1024,
-            dfu_version: 0x0100,
-        },
+        functional: None,
     };
     let problem = match device.open().wait() {
         Ok(opened) => read_descriptors(&opened, &mut info).err(),
@@ -146,7 +141,7 @@ fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), 
             if descriptor.descriptor_type() == FUNCTIONAL_DESCRIPTOR_TYPE
                 && let Some(functional) = FunctionalDescriptor::decode(descriptor.as_bytes())
             {
-                info.functional = functional;
+                info.functional = Some(functional);
             }
         }
     }

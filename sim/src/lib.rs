@@ -147,6 +147,12 @@ impl SimTransport {
         }
     }
 
+    /// Changes the DFU functional descriptor the chip declares (`None`: it has
+    /// none); the ROM itself keeps placing blocks at its own transfer size.
+    pub fn declare(&mut self, functional: Option<FunctionalDescriptor>) {
+        self.info.functional = functional;
+    }
+
     /// Sets what each request costs on the (virtual) bus.
     pub fn set_usb_timing(&mut self, usb: UsbTiming) {
         self.usb = usb;
@@ -304,12 +310,12 @@ fn info(chip: &Chip) -> DeviceInfo {
                 name: region.string.into(),
             })
             .collect(),
-        functional: FunctionalDescriptor {
+        functional: Some(FunctionalDescriptor {
             attributes: 0x0B,
             detach_timeout_ms: 255,
             transfer_size: chip.transfer_size,
             dfu_version: 0x011A,
-        },
+        }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! `dfuse list` and `dfuse info`: the devices, their alternate settings and memory maps.
 
 use clap::Args;
+use dfuse::blocks::Source;
 use dfuse::device::Profile;
 use dfuse::memory_map;
 use dfuse::transport::DeviceInfo;
@@ -58,7 +59,15 @@ fn describe(profile: &Profile) -> Value {
     json!({
         "location": info.location, "vid": info.vid, "pid": info.pid, "bcd_device": info.bcd_device,
         "manufacturer": info.manufacturer, "product": info.product, "serial": info.serial,
-        "transfer_size": info.functional.transfer_size, "dfu_version": info.functional.dfu_version,
+        "transfer_size": profile.blocks().size,
+        "transfer_size_source": match profile.blocks().source {
+            Source::Declared => "declared",
+            Source::Record => "record",
+            Source::Assumed => "assumed",
+            Source::Rounded => "rounded",
+        },
+        "declared_transfer_size": info.functional.map(|f| f.transfer_size),
+        "dfu_version": info.functional.map(|f| f.dfu_version),
         "alt_settings": alts,
     })
 }
@@ -81,7 +90,7 @@ fn print_text(profile: &Profile) {
         info.bcd_device,
         info.product.as_deref().unwrap_or(""),
         info.serial.as_deref().unwrap_or("-"),
-        info.functional.transfer_size
+        profile.blocks()
     );
     for alt in &info.alt_settings {
         match profile.maps().iter().find(|(n, _)| *n == alt.alt) {

@@ -3,6 +3,7 @@
 
 use dfu_file::{Firmware, Format};
 
+use crate::blocks::Blocks;
 use crate::error::DeviceError;
 use crate::matching::{DeviceTable, Flavour, Interface, Resolution, gd32_flash_size};
 use crate::memory_map::{self, MemoryMap};
@@ -112,6 +113,16 @@ impl Profile {
             )));
         }
         Ok(entry.record.quirks.apply(Settings::default()))
+    }
+
+    /// The block size sessions use with this board, and where it comes from.
+    pub fn blocks(&self) -> Blocks {
+        let record = self
+            .resolution
+            .chosen
+            .as_ref()
+            .and_then(|entry| entry.record.quirks.transfer_size);
+        Blocks::choose(self.info.functional.map(|f| f.transfer_size), record)
     }
 
     /// The name to show: the record it matched, or its product string.

@@ -1,0 +1,78 @@
+//! Bootloaders that misbehave: each case here once went wrong silently or slowly.
+
+use dfu_file::Image;
+use dfuse::memory_map;
+use dfuse::plan::{PlanOptions, plan};
+use dfuse::protocol::{FunctionalDescriptor, Request};
+use dfuse::session::{Session, Settings};
+use dfuse::transport::Transport;
+use dfuse_sim::SimTransport;
+
+const FLASH: u32 = 0x0800_0000;
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 13 % 251) as u8).collect()
+}
+
+/// Erases, writes and verifies `data` at the F407's flash start through a session.
+fn flash(sim: &mut SimTransport, data: &[u8]) -> Result<(), dfuse::DeviceError> {
+    let map = memory_map::parse(&sim.info().alt_settings[0].name)
+        .unwrap()
+        .map;
+    let image = Image::from_pieces([(FLASH, data.to_vec())]).unwrap();
+    let plan = plan(&image, &map, &PlanOptions::default()).unwrap();
+    let mut ignore = |_: &dfuse::session::Event| {};
+    let mut session = Session::open(sim, 0, Settings::default(), &mut ignore)?;
+    session.download(&plan)?;
+    session.verify(&plan)
+}
+
+/// The chip's flash holds `data` at its start; else the first address that differs.
+fn assert_holds(sim: &SimTransport, data: &[u8]) {
+    let memory = sim.device().regions()[0]
+        .read(u64::from(FLASH), data.len())
+        .unwrap();
+    if let Some(at) = memory.iter().zip(data).position(|(a, b)| a != b) {
+        panic!(
+            "the chip differs from the image at {:#010X}",
+            FLASH as usize + at
+        );
+    }
+}
+
+#[test]
+fn without_a_functional_descriptor_every_block_lands_where_it_belongs() {
+    // The ROM places block n at its own 2048-byte stride; dfuse cannot know that stride.
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    sim.declare(None);
+    let data = pattern(8 * 1024);
+    flash(&mut sim, &data).unwrap();
+    assert_holds(&sim, &data);
+    let blocks: Vec<u16> = sim
+        .log()
+        .iter()
+        .filter(|e| e.request == Request::Dnload && e.value >= 2)
+        .map(|e| e.value)
+        .collect();
+    assert!(blocks.iter().all(|&b| b == 2), "one block per set-address");
+}
+
+#[test]
+fn a_zero_transfer_size_is_treated_as_none_declared_not_as_one_byte_blocks() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    sim.declare(Some(FunctionalDescriptor {
+        attributes: 0x0B,
+        detach_timeout_ms: 255,
+        transfer_size: 0,
+        dfu_version: 0x011A,
+    }));
+    let data = pattern(40 * 1024);
+    flash(&mut sim, &data).unwrap();
+    assert_holds(&sim, &data);
+    let dnloads = sim
+        .log()
+        .iter()
+        .filter(|e| e.request == Request::Dnload)
+        .count();
+    assert!(dnloads < 200, "{dnloads} DNLOADs for 40 KiB");
+}
