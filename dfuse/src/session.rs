@@ -126,6 +126,10 @@ pub enum Written {
     DeviceReset,
 }
 
+/// The first wait after a bwPollTimeout longer than the operation's bound, and the longest.
+const ABSURD_POLL_FIRST: Duration = Duration::from_millis(10);
+const ABSURD_POLL_MAX: Duration = Duration::from_secs(1);
+
 /// Block numbers run from 2 to 65535: at most this many blocks follow one set-address.
 const MAX_BLOCKS_PER_ADDRESS: u64 = (u16::MAX - FIRST_DATA_BLOCK + 1) as u64;
 
@@ -293,7 +297,8 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         Err(DeviceError::NotIdle { state: reply.state })
     }
 
-    /// Polls while the device is busy, sleeping exactly bwPollTimeout, up to `limit` in all.
+    /// Polls while the device is busy, sleeping exactly bwPollTimeout, up to `limit` in all; a
+    /// bwPollTimeout longer than `limit` cannot be honoured and is replaced by a backoff.
     fn wait_while_busy(
         &mut self,
         mut reply: StatusReply,
@@ -310,8 +315,19 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                     waited,
                 });
             }
-            let mut pause = Duration::from_millis(u64::from(reply.poll_timeout_ms))
-                .max(self.settings.poll_floor);
+            let declared = Duration::from_millis(u64::from(reply.poll_timeout_ms));
+            let mut pause = if declared > limit {
+                // Longer than the operation may take at all: a buggy ROM, often done at once.
+                // It cannot be honoured, so ask again from 10 ms on, doubling up to 1 s.
+                if polls == 0 {
+                    log::warn!(target: "dfuse::request", "{operation}: the device asks for a {declared:?} wait, longer than the {limit:?} bound: polling sooner");
+                }
+                ABSURD_POLL_FIRST
+                    .saturating_mul(1 << polls.min(7))
+                    .min(ABSURD_POLL_MAX)
+            } else {
+                declared.max(self.settings.poll_floor)
+            };
             if polls > 0 {
                 // A device that keeps saying "busy, 0 ms" is asked again after 1 ms, not in a spin.
                 pause = pause.max(Duration::from_millis(1));

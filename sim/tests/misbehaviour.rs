@@ -76,3 +76,19 @@ fn a_zero_transfer_size_is_treated_as_none_declared_not_as_one_byte_blocks() {
         .count();
     assert!(dnloads < 200, "{dnloads} DNLOADs for 40 KiB");
 }
+
+#[test]
+fn an_absurd_poll_timeout_does_not_stall_every_operation_for_its_bound() {
+    // The ROM claims 0xFFFFFF ms (4.6 hours) for everything, and is in fact quick.
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    sim.inject(dfuse_sim::Fault::LyingPollTimeout { ms: 0xFF_FFFF });
+    let data = pattern(6 * 1024);
+    flash(&mut sim, &data).unwrap();
+    assert_holds(&sim, &data);
+    // One erase (237 ms) and three blocks: seconds, not 30 s per operation.
+    assert!(
+        sim.now() < std::time::Duration::from_secs(3),
+        "took {:?} of virtual time",
+        sim.now()
+    );
+}
