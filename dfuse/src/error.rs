@@ -54,6 +54,16 @@ pub enum DeviceError {
         /// How long was waited.
         waited: Duration,
     },
+    /// The device ended a request in another state than DFU prescribes (it dropped it).
+    #[error(
+        "{operation}: the device ended in {state} instead of dfuDNLOAD-IDLE: it did not carry the request out"
+    )]
+    WrongState {
+        /// What was being done, with the address.
+        operation: String,
+        /// The state it reported.
+        state: State,
+    },
     /// The device could not be brought to dfuIDLE.
     #[error("the device stays in {state} and cannot be brought to dfuIDLE")]
     NotIdle {
@@ -219,6 +229,7 @@ impl DeviceError {
         "save-failed",
         "simulator",
         "read-protected",
+        "wrong-state",
     ];
 
     /// A stable identifier of the kind of failure, for scripts.
@@ -233,6 +244,7 @@ impl DeviceError {
             DeviceError::Status { .. } => "device-status",
             DeviceError::BusyTooLong { .. } => "busy-too-long",
             DeviceError::NotIdle { .. } => "not-idle",
+            DeviceError::WrongState { .. } => "wrong-state",
             DeviceError::BadReply { .. } => "bad-reply",
             DeviceError::VerifyMismatch { .. } => "verify-mismatch",
             DeviceError::ShortRead { .. } => "short-read",
@@ -306,6 +318,9 @@ impl DeviceError {
             DeviceError::Status { .. } => "replug the board and try again",
             DeviceError::BusyTooLong { .. } => {
                 "the operation took far longer than the chip should need: power-cycle the board and try again"
+            }
+            DeviceError::WrongState { .. } => {
+                "the device skipped a request: flash again, and verify; if it happens again, the board's bootloader is faulty"
             }
             DeviceError::NotIdle { .. } | DeviceError::BadReply { .. } => {
                 "the device does not behave like a DfuSe bootloader: replug it and try again"
@@ -464,6 +479,10 @@ mod tests {
                 source: Arc::new(std::io::Error::other("disk full")),
             },
             DeviceError::Simulator("bad state file".into()),
+            DeviceError::WrongState {
+                operation: "write".into(),
+                state: State::DfuIdle,
+            },
         ]
     }
 

@@ -367,6 +367,13 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 state: reply.state,
             });
         }
+        if reply.state != State::DnloadIdle {
+            // DFU 1.1 figure A.1: a carried-out block leaves the device in dfuDNLOAD-IDLE.
+            return Err(DeviceError::WrongState {
+                operation: operation.into(),
+                state: reply.state,
+            });
+        }
         Ok(())
     }
 
@@ -500,14 +507,15 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 let block = FIRST_DATA_BLOCK + i as u16;
                 Self::trace(Request::Upload, block, usize::from(want));
                 let at = u64::from(chunk_address) + i * size;
-                let bytes = self
-                    .transport
-                    .control_in(Request::Upload, block, want, self.settings.request)
-                    .map_err(|source| DeviceError::Transport {
-                        request: Request::Upload,
-                        operation: format!("read at {at:#010X}"),
-                        source,
-                    })?;
+                let bytes = match self.transport.control_in(
+                    Request::Upload,
+                    block,
+                    want,
+                    self.settings.request,
+                ) {
+                    Ok(bytes) => bytes,
+                    Err(source) => return Err(self.upload_failed(at, source)),
+                };
                 data.extend_from_slice(&bytes);
                 self.progress(progress_base + data.len() as u64);
                 if bytes.len() < usize::from(want) {
@@ -517,6 +525,28 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         }
         self.recover()?;
         Ok(data)
+    }
+
+    /// The error of an UPLOAD at `at` that failed with `source`: after a STALL the
+    /// device's status says why (errVENDOR: read protection), when it can be asked.
+    fn upload_failed(&mut self, at: u64, source: TransportError) -> DeviceError {
+        let operation = format!("read at {at:#010X}");
+        if source == TransportError::Stall
+            && let Ok(reply) = self.status(&operation)
+            && reply.state == State::Error
+            && reply.status != crate::protocol::Status::Ok
+        {
+            return DeviceError::Status {
+                operation,
+                status: reply.status,
+                state: reply.state,
+            };
+        }
+        DeviceError::Transport {
+            request: Request::Upload,
+            operation,
+            source,
+        }
     }
 
     /// Reads every sector in `sectors`, reported as [`Phase::Compare`].

@@ -283,7 +283,9 @@ impl Device {
         if block == 1 {
             return Err(self.stall());
         }
-        if self.protected() && region_kind == RegionKind::Flash {
+        if (self.protected() && region_kind == RegionKind::Flash)
+            || self.faults.contains(&Fault::UploadRefused)
+        {
             return Err(self.fail(Status::ErrVendor));
         }
         let Some(address) = protocol::block_address(self.pointer, block, self.chip.transfer_size)
@@ -313,6 +315,15 @@ impl Device {
     }
 
     fn get_status(&mut self) -> Outcome<[u8; 6]> {
+        let dropped = self
+            .dnloads
+            .checked_sub(1)
+            .is_some_and(|nth| self.faults.contains(&Fault::DropDnload { nth_dnload: nth }));
+        if dropped && self.pending.take().is_some() {
+            // Dropped on the floor: back to idle as if it had never come.
+            self.state = State::DfuIdle;
+            return Ok(self.reply(Status::Ok, 0, State::DfuIdle));
+        }
         if let Some(pending) = self.pending.take() {
             let (duration, result, then_reset) = self.execute(pending);
             self.busy_total += duration;

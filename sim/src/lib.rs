@@ -64,6 +64,15 @@ pub enum Fault {
     /// A GETSTATUS that arrives before a busy operation ends is STALLed, the state
     /// unchanged (STM32L4 during an erase).
     StallWhenPolledEarly,
+    /// Every data UPLOAD is STALLed with errVENDOR, as a read-protected ROM that
+    /// accepts the set-address does.
+    UploadRefused,
+    /// The `nth_dnload` (from 0) DNLOAD is dropped: the next GETSTATUS says dfuIDLE,
+    /// and nothing is written.
+    DropDnload {
+        /// Which DNLOAD.
+        nth_dnload: usize,
+    },
 }
 
 /// One request as the simulated device saw it.

@@ -92,3 +92,62 @@ fn an_absurd_poll_timeout_does_not_stall_every_operation_for_its_bound() {
         sim.now()
     );
 }
+
+fn open_board(sim: &dfuse_sim::SimBoard) -> dfuse::Device {
+    let table = dfuse::matching::DeviceTable::load(None).unwrap();
+    sim.board(&table).open().unwrap()
+}
+
+#[test]
+fn a_read_refused_by_read_protection_says_so() {
+    // The ROM takes the set-address, then STALLs the UPLOAD: its status says errVENDOR.
+    let board = dfuse_sim::SimBoard::new("stm32f407", dfuse_sim::SimFiles::default()).unwrap();
+    board
+        .chip()
+        .lock()
+        .unwrap()
+        .inject(dfuse_sim::Fault::UploadRefused);
+    let error = open_board(&board)
+        .read(0, FLASH, 4096, &mut |_| {})
+        .unwrap_err();
+    assert_eq!(error.code(), "read-protected", "{error}");
+    assert!(error.to_string().contains("read at 0x08000000"), "{error}");
+}
+
+#[test]
+fn a_dropped_block_fails_the_flash_even_without_verify() {
+    let board = dfuse_sim::SimBoard::new("stm32f407", dfuse_sim::SimFiles::default()).unwrap();
+    // DNLOADs: one erase, one set-address, then blocks: the third block is dropped.
+    board
+        .chip()
+        .lock()
+        .unwrap()
+        .inject(dfuse_sim::Fault::DropDnload { nth_dnload: 4 });
+    let mut device = open_board(&board);
+    let image = Image::from_pieces([(FLASH, pattern(8 * 1024))]).unwrap();
+    let firmware = dfu_file::Firmware {
+        format: dfu_file::Format::Bin,
+        targets: vec![dfu_file::Target::from_image(0, None, image)],
+        suffix: None,
+        entry: None,
+        warnings: Vec::new(),
+    };
+    let job = dfuse::device::FlashJob {
+        firmware: &firmware,
+        request: dfuse::device::PlanRequest::default(),
+        incremental: false,
+        options: dfuse::device::FlashOptions {
+            verify: false,
+            leave: None,
+        },
+    };
+    let plans = device.prepare(&job, &mut |_| {}).unwrap();
+    let error = device.flash(&plans, &job.options, &mut |_| {}).unwrap_err();
+    assert_eq!(error.code(), "wrong-state", "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("write of 2048 bytes at 0x08001000"),
+        "{error}"
+    );
+}
