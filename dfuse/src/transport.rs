@@ -48,6 +48,40 @@ pub struct DeviceInfo {
     pub functional: Option<FunctionalDescriptor>,
 }
 
+impl DeviceInfo {
+    /// The same, with the control characters of every string the device gave
+    /// (manufacturer, product, serial, alternate-setting names) made visible, so
+    /// no front end ever sends a device's escape sequences to a terminal.
+    pub fn printable(mut self) -> DeviceInfo {
+        for text in [&mut self.manufacturer, &mut self.product, &mut self.serial]
+            .into_iter()
+            .flatten()
+        {
+            *text = printable(text);
+        }
+        for alt in &mut self.alt_settings {
+            alt.name = printable(&alt.name);
+        }
+        self
+    }
+}
+
+/// `text` with each control character written as its escape (`\u{1b}`).
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// An operating-system or USB-stack error behind a [`TransportError`], kept typed:
 /// [`OsError::get`] gives the original (a `nusb::Error` for USB devices).
 #[derive(Clone, Debug)]
@@ -196,4 +230,43 @@ pub trait Transport {
 
     /// Time elapsed on this transport's clock since it was opened.
     fn now(&self) -> Duration;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_strings_lose_their_escape_sequences_and_keep_everything_else() {
+        let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2JSTM32\u{9b}31m BOOT\u{7f}";
+        let info = DeviceInfo {
+            vid: 0x0483,
+            pid: 0xDF11,
+            bcd_device: 0x2200,
+            manufacturer: Some(hostile.into()),
+            product: Some(hostile.into()),
+            serial: Some(hostile.into()),
+            location: "1-1".into(),
+            interface: 0,
+            composite: false,
+            interface_class: (0xFE, 1, 2),
+            alt_settings: vec![AltSetting {
+                alt: 0,
+                name: format!("@Internal Flash{hostile}/0x08000000/04*016Kg"),
+            }],
+            functional: None,
+        }
+        .printable();
+        let strings = [
+            info.manufacturer.clone().unwrap(),
+            info.product.clone().unwrap(),
+            info.serial.clone().unwrap(),
+            info.alt_settings[0].name.clone(),
+        ];
+        for text in &strings {
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains("\\u{1b}]0;owned"), "{text}");
+        }
+        assert_eq!(printable("STM32  BOOTLOADER äö"), "STM32  BOOTLOADER äö");
+    }
 }

@@ -109,7 +109,8 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
         Err(error) => Some(open_error(error, Some(device))),
     };
     Found {
-        info,
+        // Device strings are untrusted: made printable where they enter the library.
+        info: info.printable(),
         problem,
         nusb: device.clone(),
     }

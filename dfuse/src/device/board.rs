@@ -50,9 +50,10 @@ pub struct Board {
 
 impl Board {
     /// A board reached through `connect`, described by `info` and matched against `table`.
+    /// Its strings are made printable here ([`DeviceInfo::printable`]).
     pub fn new(info: DeviceInfo, table: &DeviceTable, connect: Arc<dyn Connect>) -> Board {
         Board {
-            profile: Profile::new(info, table),
+            profile: Profile::new(info.printable(), table),
             problem: None,
             driver: None,
             connect,
@@ -196,5 +197,56 @@ impl Link for UsbLink {
             }
             std::thread::sleep(RETURN_POLL);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transport::AltSetting;
+
+    struct Unreachable;
+
+    impl Connect for Unreachable {
+        fn connect(&self) -> Result<Box<dyn Link>, DeviceError> {
+            Err(DeviceError::Unsupported("not connectable".into()))
+        }
+    }
+
+    #[test]
+    fn a_board_shows_no_escape_sequence_its_device_sent() {
+        let info = DeviceInfo {
+            vid: 0x0483,
+            pid: 0xDF11,
+            bcd_device: 0x2200,
+            manufacturer: Some("\u{1b}[2J".into()),
+            product: Some("STM32\u{1b}]0;pwned\u{7}".into()),
+            serial: Some("\u{9b}1m".into()),
+            location: "1-1".into(),
+            interface: 0,
+            composite: false,
+            interface_class: (0xFE, 1, 2),
+            alt_settings: vec![AltSetting {
+                alt: 0,
+                name: "@Internal Flash  /0x08000000/04*016Kg\u{1b}[31m".into(),
+            }],
+            functional: None,
+        };
+        let table = DeviceTable::load(None).unwrap();
+        let board = Board::new(info, &table, Arc::new(Unreachable));
+        let info = board.info();
+        let shown = [
+            info.manufacturer.clone().unwrap_or_default(),
+            info.product.clone().unwrap_or_default(),
+            info.serial.clone().unwrap_or_default(),
+            info.alt_settings[0].name.clone(),
+            board.profile.title(),
+        ]
+        .concat();
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert_eq!(
+            board.info().product.as_deref(),
+            Some("STM32\\u{1b}]0;pwned\\u{7}")
+        );
     }
 }
