@@ -297,6 +297,19 @@ impl Device {
             .session(alt, events)?
             .upload(address, length, Phase::Read)?;
         if (data.len() as u64) < length {
+            let at = u64::from(address) + data.len() as u64;
+            let memory_goes_on = self
+                .profile
+                .map(alt)
+                .is_ok_and(|map| map.sectors_covering(at, at + 1).is_ok());
+            if memory_goes_on {
+                return Err(DeviceError::ShortUpload {
+                    alt,
+                    at,
+                    read: data.len() as u64,
+                    wanted: length,
+                });
+            }
             return Err(DeviceError::ShortRead {
                 alt,
                 end: u64::from(address) + data.len() as u64,

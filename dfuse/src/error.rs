@@ -102,6 +102,20 @@ pub enum DeviceError {
         /// Bytes asked for.
         wanted: u64,
     },
+    /// The device sent less than asked for where its memory map says memory goes on.
+    #[error(
+        "the device stopped sending at {at:#010X} of alternate setting {alt} after {read} of {wanted} bytes, though its memory map goes on there"
+    )]
+    ShortUpload {
+        /// The alternate setting.
+        alt: u8,
+        /// Where the data stopped.
+        at: u64,
+        /// Bytes read.
+        read: u64,
+        /// Bytes asked for.
+        wanted: u64,
+    },
     /// The USB devices could not be listed.
     #[error("cannot list the USB devices: {source}")]
     Enumerate {
@@ -230,6 +244,7 @@ impl DeviceError {
         "simulator",
         "read-protected",
         "wrong-state",
+        "short-upload",
     ];
 
     /// A stable identifier of the kind of failure, for scripts.
@@ -245,6 +260,7 @@ impl DeviceError {
             DeviceError::BusyTooLong { .. } => "busy-too-long",
             DeviceError::NotIdle { .. } => "not-idle",
             DeviceError::WrongState { .. } => "wrong-state",
+            DeviceError::ShortUpload { .. } => "short-upload",
             DeviceError::BadReply { .. } => "bad-reply",
             DeviceError::VerifyMismatch { .. } => "verify-mismatch",
             DeviceError::ShortRead { .. } => "short-read",
@@ -283,6 +299,7 @@ impl DeviceError {
         matches!(
             self,
             DeviceError::Plan(_)
+                | DeviceError::ShortRead { .. }
                 | DeviceError::ForeignFile { .. }
                 | DeviceError::Target(_)
                 | DeviceError::NotErasable { .. }
@@ -318,6 +335,9 @@ impl DeviceError {
             DeviceError::Status { .. } => "replug the board and try again",
             DeviceError::BusyTooLong { .. } => {
                 "the operation took far longer than the chip should need: power-cycle the board and try again"
+            }
+            DeviceError::ShortUpload { .. } => {
+                "the device broke off a read inside its own memory: replug the board and try again"
             }
             DeviceError::WrongState { .. } => {
                 "the device skipped a request: flash again, and verify; if it happens again, the board's bootloader is faulty"
@@ -482,6 +502,12 @@ mod tests {
             DeviceError::WrongState {
                 operation: "write".into(),
                 state: State::DfuIdle,
+            },
+            DeviceError::ShortUpload {
+                alt: 0,
+                at: 0x0800_1000,
+                read: 4096,
+                wanted: 8192,
             },
         ]
     }

@@ -67,6 +67,11 @@ pub enum Fault {
     /// Every data UPLOAD is STALLed with errVENDOR, as a read-protected ROM that
     /// accepts the set-address does.
     UploadRefused,
+    /// The `nth_upload` (from 0) UPLOAD sends only half the bytes asked for.
+    ShortUpload {
+        /// Which UPLOAD.
+        nth_upload: usize,
+    },
     /// The `nth_dnload` (from 0) DNLOAD is dropped: the next GETSTATUS says dfuIDLE,
     /// and nothing is written.
     DropDnload {

@@ -151,3 +151,21 @@ fn a_dropped_block_fails_the_flash_even_without_verify() {
         "{error}"
     );
 }
+
+#[test]
+fn a_short_upload_inside_the_memory_is_a_device_fault_past_its_end_a_refusal() {
+    let board = dfuse_sim::SimBoard::new("stm32f072", dfuse_sim::SimFiles::default()).unwrap();
+    board
+        .chip()
+        .lock()
+        .unwrap()
+        .inject(dfuse_sim::Fault::ShortUpload { nth_upload: 1 });
+    let mut device = open_board(&board);
+    let error = device.read(0, FLASH, 8192, &mut |_| {}).unwrap_err();
+    assert_eq!(error.code(), "short-upload", "{error}");
+    assert!(!error.is_refusal(), "a device fault: exit code 5");
+    // Past the end of the F072's 128 KiB: what was asked for does not exist.
+    let error = device.read(0, 0x0801_F000, 8192, &mut |_| {}).unwrap_err();
+    assert_eq!(error.code(), "short-read", "{error}");
+    assert!(error.is_refusal(), "bad input: exit code 3");
+}
