@@ -566,23 +566,25 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
 
     /// Reads back what `plan` wrote and compares. Sectors it left alone as
     /// unchanged were read and compared before, in [`Session::read_sectors`].
+    ///
+    /// Many blocks after one set-address land where the ROM's own block size puts
+    /// them, and are read back the same way, so a ROM whose real block size is not
+    /// the one it declares would pass. The last block of each run is therefore
+    /// read again on its own (its own set-address), where no block size matters.
     pub fn verify(&mut self, plan: &FlashPlan) -> Result<(), DeviceError> {
         self.begin(Phase::Verify, plan.write_len());
         let mut done = 0;
+        let size = usize::from(self.transfer_size);
         for run in plan.writes().iter() {
             let read = self.read_range(run.address, run.data.len() as u64, done)?;
             done += run.data.len() as u64;
-            let mismatch = run
-                .data
-                .iter()
-                .zip(read.iter().chain(std::iter::repeat(&0)))
-                .position(|(a, b)| a != b);
-            if let Some(offset) = mismatch.or((read.len() < run.data.len()).then_some(read.len())) {
-                return Err(DeviceError::VerifyMismatch {
-                    address: run.address + offset as u32,
-                    expected: run.data[offset],
-                    found: read.get(offset).copied().unwrap_or(0),
-                });
+            compare(run.address, &run.data, &read)?;
+            if self.blocks_per_address > 1 && run.data.len() > size {
+                let offset = (run.data.len() - 1) / size * size;
+                let last = &run.data[offset..];
+                let address = run.address + offset as u32;
+                let read = self.read_range(address, last.len() as u64, done - last.len() as u64)?;
+                compare(address, last, &read)?;
             }
         }
         self.end();
@@ -616,6 +618,22 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             other => other?,
         }
         resetting(self.status(operation), operation)
+    }
+}
+
+/// Fails at the first byte of `read` that differs from `expected` at `address` (or is missing).
+fn compare(address: u32, expected: &[u8], read: &[u8]) -> Result<(), DeviceError> {
+    let mismatch = expected
+        .iter()
+        .zip(read.iter().chain(std::iter::repeat(&0)))
+        .position(|(a, b)| a != b);
+    match mismatch.or((read.len() < expected.len()).then_some(read.len())) {
+        Some(offset) => Err(DeviceError::VerifyMismatch {
+            address: address + offset as u32,
+            expected: expected[offset],
+            found: read.get(offset).copied().unwrap_or(0),
+        }),
+        None => Ok(()),
     }
 }
 

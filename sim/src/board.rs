@@ -62,11 +62,16 @@ impl SimBoard {
                 ))
             })?;
         }
-        Ok(SimBoard {
+        Ok(SimBoard::from_transport(sim, files))
+    }
+
+    /// A board of a simulated chip prepared by hand (faults, strings, memory).
+    pub fn from_transport(sim: SimTransport, files: SimFiles) -> SimBoard {
+        SimBoard {
             info: sim.info().clone(),
             sim: Arc::new(Mutex::new(sim)),
             files,
-        })
+        }
     }
 
     /// Makes its waits take real time as well as virtual time (for people watching).
@@ -93,7 +98,11 @@ fn lock(sim: &Mutex<SimTransport>) -> MutexGuard<'_, SimTransport> {
 impl Connect for SimBoard {
     /// Plugs the board back in if it had reset, as a person replugging it would.
     fn connect(&self) -> Result<Box<dyn Link>, DeviceError> {
-        lock(&self.sim).reconnect();
+        let mut sim = lock(&self.sim);
+        if !sim.connected() {
+            sim.reconnect();
+        }
+        drop(sim);
         Ok(Box::new(self.clone()))
     }
 }

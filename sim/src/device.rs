@@ -52,6 +52,7 @@ pub struct Device {
     dnloads: usize,
     seen: Vec<(Request, usize)>,
     busy_total: Duration,
+    extra_busy: u32,
 }
 
 impl Device {
@@ -84,7 +85,13 @@ impl Device {
             dnloads: 0,
             seen: Vec::new(),
             busy_total: Duration::ZERO,
+            extra_busy: 0,
         }
+    }
+
+    /// The chip it simulates.
+    pub fn chip(&self) -> &'static Chip {
+        self.chip
     }
 
     /// Every DFU class request so far.
@@ -207,6 +214,25 @@ impl Device {
         {
             self.connected = false;
             return Err(TransportError::Disconnected);
+        }
+        if self
+            .faults
+            .iter()
+            .any(|f| matches!(f, Fault::Timeout { nth_request } if *nth_request == index))
+        {
+            return Err(TransportError::Timeout(std::time::Duration::from_secs(5)));
+        }
+        if request == Request::GetStatus
+            && let Some(reply) = self.faults.iter().find_map(|f| match f {
+                Fault::GarbledStatus {
+                    nth_getstatus,
+                    reply,
+                } if *nth_getstatus == occurrence => Some(*reply),
+                _ => None,
+            })
+        {
+            self.get_status()?;
+            return Ok(reply.to_vec());
         }
         if self.faults.iter().any(|f| matches!(f, Fault::Stall { request: r, nth } if *r == request && *nth == occurrence)) {
             return Err(self.stall());
@@ -338,6 +364,14 @@ impl Device {
         if let Some(pending) = self.pending.take() {
             let (duration, result, then_reset) = self.execute(pending);
             self.busy_total += duration;
+            self.extra_busy = self
+                .faults
+                .iter()
+                .find_map(|f| match f {
+                    Fault::BusyPolls { polls } => Some(*polls),
+                    _ => None,
+                })
+                .unwrap_or(0);
             let injected = self.injected_status();
             let result = injected.map_or(result, Err);
             let busy_forever = self.faults.iter().any(|f| matches!(f, Fault::BusyForever));
@@ -372,8 +406,12 @@ impl Device {
                 let remaining = millis_rounded_up(busy.until - self.now);
                 return Ok(self.reply(Status::Ok, remaining, State::DnBusy));
             }
+            if self.extra_busy > 0 {
+                self.extra_busy -= 1;
+                return Ok(self.reply(Status::Ok, 1, State::DnBusy));
+            }
             self.busy = None;
-            if busy.then_reset {
+            if busy.then_reset && busy.result.is_ok() {
                 // Read-unprotect and option-byte writes end in a reset: the device is gone.
                 self.connected = false;
                 return Err(dfuse::transport::TransportError::Disconnected);
@@ -494,7 +532,19 @@ impl Device {
         let time = Duration::from_micros(units * u64::from(chip.program_us_per_unit))
             .max(Duration::from_millis(1));
         match self.regions[usize::from(self.alt)].write(u64::from(address), &data[..kept]) {
-            Ok(()) => (time, Ok(()), kind == RegionKind::OptionBytes),
+            Ok(()) => {
+                let end = u64::from(address) + kept as u64;
+                for fault in &self.faults {
+                    if let Fault::FlipBit { address: worn } = *fault
+                        && (u64::from(address)..end).contains(&u64::from(worn))
+                    {
+                        let region = &mut self.regions[usize::from(self.alt)];
+                        let byte = region.byte(worn).unwrap_or(0xFF);
+                        region.set_byte(worn, byte ^ 1);
+                    }
+                }
+                (time, Ok(()), kind == RegionKind::OptionBytes)
+            }
             Err(memory::Fault::NotErased) => (time, Err(Status::ErrWrite), false),
             Err(memory::Fault::NotAllowed) => (time, Err(Status::ErrWrite), false),
             Err(memory::Fault::OutOfRange) => {

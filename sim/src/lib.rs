@@ -67,6 +67,29 @@ pub enum Fault {
     /// Every data UPLOAD is STALLed with errVENDOR, as a read-protected ROM that
     /// accepts the set-address does.
     UploadRefused,
+    /// Request number `nth_request` (from 0, all requests) gets no answer: the transport times out.
+    Timeout {
+        /// Which request.
+        nth_request: usize,
+    },
+    /// The `nth_getstatus` (from 0) GETSTATUS is answered with these bytes instead
+    /// (short, long, empty, or with an invalid status or state); the state machine moves on as usual.
+    GarbledStatus {
+        /// Which GETSTATUS.
+        nth_getstatus: usize,
+        /// The bytes sent back.
+        reply: &'static [u8],
+    },
+    /// Every operation stays busy for this many more polls after its time (1 ms each).
+    BusyPolls {
+        /// Extra busy replies.
+        polls: u32,
+    },
+    /// The byte at `address` reads back with its lowest bit flipped once written (worn flash).
+    FlipBit {
+        /// The address.
+        address: u32,
+    },
     /// The `nth_upload` (from 0) UPLOAD sends only half the bytes asked for.
     ShortUpload {
         /// Which UPLOAD.
@@ -161,10 +184,10 @@ impl SimTransport {
         }
     }
 
-    /// Changes the DFU functional descriptor the chip declares (`None`: it has
-    /// none); the ROM itself keeps placing blocks at its own transfer size.
-    pub fn declare(&mut self, functional: Option<FunctionalDescriptor>) {
-        self.info.functional = functional;
+    /// What the chip declares (strings, alternate settings, functional
+    /// descriptor), to change: the ROM itself keeps its own transfer size and memory.
+    pub fn info_mut(&mut self) -> &mut DeviceInfo {
+        &mut self.info
     }
 
     /// Sets what each request costs on the (virtual) bus.

@@ -44,7 +44,7 @@ fn assert_holds(sim: &SimTransport, data: &[u8]) {
 fn without_a_functional_descriptor_every_block_lands_where_it_belongs() {
     // The ROM places block n at its own 2048-byte stride; dfuse cannot know that stride.
     let mut sim = SimTransport::open("stm32f407").unwrap();
-    sim.declare(None);
+    sim.info_mut().functional = None;
     let data = pattern(8 * 1024);
     flash(&mut sim, &data).unwrap();
     assert_holds(&sim, &data);
@@ -60,12 +60,12 @@ fn without_a_functional_descriptor_every_block_lands_where_it_belongs() {
 #[test]
 fn a_zero_transfer_size_is_treated_as_none_declared_not_as_one_byte_blocks() {
     let mut sim = SimTransport::open("stm32f407").unwrap();
-    sim.declare(Some(FunctionalDescriptor {
+    sim.info_mut().functional = Some(FunctionalDescriptor {
         attributes: 0x0B,
         detach_timeout_ms: 255,
         transfer_size: 0,
         dfu_version: 0x011A,
-    }));
+    });
     let data = pattern(40 * 1024);
     flash(&mut sim, &data).unwrap();
     assert_holds(&sim, &data);
