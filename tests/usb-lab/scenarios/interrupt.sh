@@ -4,7 +4,7 @@ source tests/usb-lab/scenarios/lib.sh
 attach stm32f407 f407
 wait_devices 0483 df11 1
 head -c 262144 /dev/urandom > /tmp/image.bin
-"$DFUSE" flash /tmp/image.bin --address 0x08000000 > /tmp/flash.txt 2>&1 &
+"$DFUSE" flash /tmp/image.bin --address 0x08000000 --full > /tmp/flash.txt 2>&1 &
 flash=$!
 wait_for '^erase:' /tmp/flash.txt 600     # the erase is done: the write is under way
 sleep 0.3
