@@ -13,6 +13,7 @@
 mod board;
 pub mod chips;
 mod device;
+pub mod hostile;
 mod memory;
 
 pub use memory::RegionMemory;
