@@ -608,8 +608,13 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
 
     /// Leaves DFU mode, starting the firmware at `address`; a device that then vanishes has succeeded.
     pub fn leave(&mut self, address: u32) -> Result<(), DeviceError> {
-        self.command(Command::SetAddress(address), self.settings.operation)?;
         let operation = "leaving DFU mode";
+        self.dnload_and_wait(
+            0,
+            &Command::SetAddress(address).encode(),
+            &format!("{operation} ({})", Command::SetAddress(address)),
+            self.settings.operation,
+        )?;
         match self.out(Request::Dnload, FIRST_DATA_BLOCK, &[], operation) {
             Err(DeviceError::Transport {
                 source: TransportError::Disconnected,

@@ -89,6 +89,11 @@ impl Device {
         }
     }
 
+    /// Adds a fault.
+    pub fn inject(&mut self, fault: Fault) {
+        self.faults.push(fault);
+    }
+
     /// The chip it simulates.
     pub fn chip(&self) -> &'static Chip {
         self.chip

@@ -242,7 +242,7 @@ impl SimTransport {
 
     /// Adds a fault.
     pub fn inject(&mut self, fault: Fault) {
-        self.device.faults.push(fault);
+        self.device.inject(fault);
     }
 
     /// True while the device is on the bus.

@@ -23,6 +23,8 @@ pub const RET_UNLINK: u32 = 4;
 pub const HEADER_LEN: usize = 48;
 /// -EPIPE: the endpoint stalled.
 const EPIPE: i32 = -32;
+/// -ECONNRESET: the transfer was unlinked.
+const ECONNRESET: i32 = -104;
 /// -ENODEV: the device is gone.
 const ENODEV: i32 = -19;
 
@@ -112,8 +114,9 @@ impl UsbipDevice {
     pub fn handle(&mut self, command: &Command, out_data: &[u8], now: Duration) -> Option<Vec<u8>> {
         self.device.now = now;
         match command.command {
-            // Every transfer completes at once, so there is never anything left to unlink.
-            CMD_UNLINK => Some(reply(RET_UNLINK, command.seqnum, 0, 0, &[])),
+            // Unlinked before it was answered (a hung board): -ECONNRESET, as USB/IP wants.
+            // A transfer already answered is simply not found by the kernel.
+            CMD_UNLINK => Some(reply(RET_UNLINK, command.seqnum, ECONNRESET, 0, &[])),
             CMD_SUBMIT if command.ep == 0 => {
                 let result = self.control(command.setup, out_data);
                 Some(match result {

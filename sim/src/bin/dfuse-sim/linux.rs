@@ -50,6 +50,14 @@ enum Verb {
         /// time so far). Standard requests (GET_DESCRIPTOR, SET_INTERFACE, ...) are logged too.
         #[arg(long, value_name = "FILE")]
         log: Option<PathBuf>,
+        /// Drop off the bus when DFU request number N (from 0) arrives, then come back
+        /// 300 ms later as after a reset (for tests: an unplug at an exact point).
+        #[arg(long, value_name = "N")]
+        unplug_at_request: Option<usize>,
+        /// Stop answering from DFU request number N (from 0) on, still attached
+        /// (for tests: a board that hangs).
+        #[arg(long, value_name = "N")]
+        hang_at_request: Option<usize>,
     },
 }
 
@@ -64,6 +72,8 @@ pub fn main() -> ExitCode {
         state,
         port,
         log,
+        unplug_at_request,
+        hang_at_request,
     } = Cli::parse().command;
     let log = match log.map(|path| {
         fs::OpenOptions::new()
@@ -79,7 +89,11 @@ pub fn main() -> ExitCode {
         Some(Ok(file)) => Some(file),
         None => None,
     };
-    match serve(&chip, state, port, log) {
+    let misbehaviour = Misbehaviour {
+        unplug_at_request,
+        hang_at_request,
+    };
+    match serve(&chip, state, port, log, misbehaviour) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("dfuse-sim: {message}");
@@ -163,11 +177,25 @@ fn log_request(
     let _ = log.write_all(format!("{line}\n").as_bytes());
 }
 
+/// True for a DFU class request on endpoint 0.
+fn is_class_request(command: &Command) -> bool {
+    command.command == dfuse_sim::usbip::CMD_SUBMIT
+        && command.ep == 0
+        && command.setup[0] & 0x60 == 0x20
+}
+
+/// Misbehaviour asked for on the command line, for tests.
+struct Misbehaviour {
+    unplug_at_request: Option<usize>,
+    hang_at_request: Option<usize>,
+}
+
 fn serve(
     chip_id: &str,
     state: Option<PathBuf>,
     port: Option<u32>,
     mut log: Option<fs::File>,
+    misbehaviour: Misbehaviour,
 ) -> Result<(), String> {
     let chip = chips::find(chip_id).ok_or_else(|| {
         let ids: Vec<&str> = chips::CHIPS.iter().map(|c| c.id).collect();
@@ -185,6 +213,11 @@ fn serve(
             .device
             .load_state(&bytes)
             .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    if let Some(nth_request) = misbehaviour.unplug_at_request {
+        device
+            .device
+            .inject(dfuse_sim::Fault::Disconnect { nth_request });
     }
     let port = match port {
         Some(port) => port,
@@ -220,6 +253,12 @@ fn serve(
             break;
         }
         let logged_before = device.device.log().len();
+        if misbehaviour
+            .hang_at_request
+            .is_some_and(|n| logged_before >= n && is_class_request(&command))
+        {
+            continue; // hung: the request is never answered (the kernel's unlink is, below)
+        }
         let (at, wall) = (start.elapsed(), SystemTime::now());
         let reply = device.handle(&command, &data, at);
         if let Some(reply) = reply
