@@ -14,6 +14,7 @@ Exit codes:
   3  bad input: a firmware file or memory map is malformed, damaged (CRC mismatch) or cannot be used as asked
   4  I/O error: a file could not be read or written
   5  device error: a device failed, refused a request or went away
+  6  the device does not hold the firmware (dfuse verify)
 130  interrupted (Ctrl-C): the operation stopped between two requests, the board idle in DFU mode";
 
 /// Why a command failed.
@@ -51,6 +52,11 @@ pub enum CliError {
         /// How many boards there were.
         of: usize,
     },
+    /// `dfuse verify`: the device does not hold the file.
+    Differs {
+        /// The first differing address.
+        first: u64,
+    },
     /// The device table could not be used.
     Table(dfuse::matching::TableError),
     /// A file that could not be read or written.
@@ -74,6 +80,7 @@ impl CliError {
             | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
             CliError::Table(_) => 2,
+            CliError::Differs { .. } => 6,
             CliError::Device(DeviceError::Cancelled { .. }) => crate::device::INTERRUPTED,
             CliError::Device(error) if error.is_refusal() => 3,
             CliError::Device(_) => 5,
@@ -126,6 +133,14 @@ impl CliError {
                 }
                 eprintln!(
                     "  help: the other boards succeeded; flash the failed ones again with --device <location>"
+                );
+            }
+            CliError::Differs { first } => {
+                eprintln!(
+                    "error[differs]: the device does not hold the file; the first difference is at {first:#010X}"
+                );
+                eprintln!(
+                    "  help: flash the file (`dfuse flash` rewrites only the sectors that differ)"
                 );
             }
             CliError::Table(error) => {

@@ -32,6 +32,9 @@ enum Command {
     /// Flash a firmware file (.dfu, .bin, .hex, .s19, .elf) to a device, erase and verify included.
     #[command(after_help = device::flash::AFTER_HELP)]
     Flash(device::FlashArgs),
+    /// Compare a device with a firmware file without writing (exit 6 when it differs).
+    #[command(after_help = device::verify::AFTER_HELP)]
+    Verify(device::verify::VerifyArgs),
     /// Read memory from a device into a file (.bin, .hex or .dfu).
     Read(device::ReadArgs),
     /// Erase sectors, or the whole flash.
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
         Command::File(command) => file::run(command),
         Command::Memmap(args) => memmap::run(args),
         Command::Flash(args) => device::flash::run(args),
+        Command::Verify(args) => device::verify::run(args),
         Command::Read(args) => device::ops::read(args),
         Command::Erase(args) => device::ops::erase(args),
         Command::Unprotect(args) => device::ops::unprotect(args),

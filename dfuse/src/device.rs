@@ -70,6 +70,17 @@ pub struct FlashJob<'a> {
     pub options: FlashOptions,
 }
 
+/// A range where the device's memory differs from a firmware file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The alternate setting.
+    pub alt: u8,
+    /// First differing address.
+    pub start: u64,
+    /// One past the last differing address of the range.
+    pub end: u64,
+}
+
 /// How writing one target ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flashed {
@@ -211,6 +222,60 @@ impl Device {
         } else {
             Ok(plans)
         }
+    }
+
+    /// Compares the board with `firmware` without writing anything: reads every
+    /// byte the file holds (where [`Profile::plan`] would put it) and returns the
+    /// ranges that differ, none when the board holds the file.
+    pub fn differences(
+        &mut self,
+        firmware: &Firmware,
+        request: &PlanRequest,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Vec<Difference>, DeviceError> {
+        let plans = self.profile.plan(firmware, request)?;
+        let total: u64 = firmware.targets.iter().map(|t| t.image.len()).sum();
+        events(&Event::Begin {
+            phase: Phase::Verify,
+            total,
+        });
+        let mut done = 0;
+        let mut differences = Vec::new();
+        for (target, plan) in firmware.targets.iter().zip(&plans) {
+            let alt = plan.alt;
+            for segment in target.image.segments() {
+                let mut quiet = |_: &Event| {};
+                let read = self.session(alt, &mut quiet)?.upload(
+                    segment.address(),
+                    segment.len() as u64,
+                    Phase::Verify,
+                )?;
+                let mut open: Option<Difference> = None;
+                for (i, expected) in segment.data().iter().enumerate() {
+                    let address = u64::from(segment.address()) + i as u64;
+                    if read.get(i) == Some(expected) {
+                        differences.extend(open.take());
+                    } else {
+                        let range = open.get_or_insert(Difference {
+                            alt,
+                            start: address,
+                            end: address,
+                        });
+                        range.end = address + 1;
+                    }
+                }
+                differences.extend(open);
+                done += segment.len() as u64;
+                events(&Event::Progress {
+                    phase: Phase::Verify,
+                    done,
+                });
+            }
+        }
+        events(&Event::End {
+            phase: Phase::Verify,
+        });
+        Ok(differences)
     }
 
     /// Reads the sectors each target touches and returns the plans with those

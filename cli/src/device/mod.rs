@@ -6,6 +6,7 @@ pub mod flash;
 pub mod inspect;
 mod interrupt;
 mod many;
+pub mod verify;
 
 pub use interrupt::INTERRUPTED;
 pub mod ops;
