@@ -50,6 +50,7 @@
 #![warn(missing_docs)]
 
 pub mod blocks;
+pub mod chip;
 pub mod device;
 mod error;
 pub mod matching;

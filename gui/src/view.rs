@@ -115,6 +115,9 @@ impl App {
             return;
         };
         ui.heading(board.profile.title());
+        let identity = board.profile.identity();
+        ui.label(format!("Chip: {}", identity.summary()))
+            .on_hover_text(&identity.reason);
         ui.label(format!(
             "{:04X}:{:04X} rev {:04X} at {}, {}",
             board.profile.info.vid,

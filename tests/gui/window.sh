@@ -2,8 +2,8 @@
 # drive the real window (tests/gui/screenshot, the USB lab's gui scenario). Needs xdotool.
 
 # Window coordinates of the default layout (1100x760) with the example firmware loaded.
-FLASH_BUTTON=(227 491)
-FLASH_SECTOR_1=(232 244)
+FLASH_BUTTON=(227 509)
+FLASH_SECTOR_1=(232 262)
 
 # gui_window PID SECONDS: prints the id of the visible window titled "dfuse", waiting up to
 # SECONDS; fails if process PID exits first or no window appears.

@@ -56,6 +56,8 @@ fn describe(profile: &Profile) -> Value {
             })
         })
         .collect();
+    let identity = profile.identity();
+    let chip = json!({"family": identity.family, "flash_bytes": identity.flash, "reason": identity.reason});
     json!({
         "location": info.location, "vid": info.vid, "pid": info.pid, "bcd_device": info.bcd_device,
         "manufacturer": info.manufacturer, "product": info.product, "serial": info.serial,
@@ -68,6 +70,7 @@ fn describe(profile: &Profile) -> Value {
         },
         "declared_transfer_size": info.functional.map(|f| f.transfer_size),
         "dfu_version": info.functional.map(|f| f.dfu_version),
+        "chip": chip,
         "alt_settings": alts,
     })
 }
@@ -92,6 +95,7 @@ fn print_text(profile: &Profile) {
         info.serial.as_deref().unwrap_or("-"),
         profile.blocks()
     );
+    println!("  chip: {}", profile.identity().summary());
     for alt in &info.alt_settings {
         match profile.maps().iter().find(|(n, _)| *n == alt.alt) {
             Some((_, map)) => {

@@ -115,6 +115,11 @@ impl Profile {
         Ok(entry.record.quirks.apply(Settings::default()))
     }
 
+    /// Which chip this is (`dfuse/chips.toml`), with its flash size.
+    pub fn identity(&self) -> crate::chip::Identity {
+        crate::chip::identify(&self.info, &self.maps)
+    }
+
     /// The block size sessions use with this board, and where it comes from.
     pub fn blocks(&self) -> Blocks {
         let record = self
