@@ -153,20 +153,7 @@ mod tests {
         let map = memory_map::parse("@Internal Flash  /0x08000000/16*64Kg")
             .unwrap()
             .map;
-        let info = DeviceInfo {
-            vid: 0x0483,
-            pid: 0xDF11,
-            bcd_device: 0x2200,
-            manufacturer: None,
-            product: None,
-            serial: None,
-            location: "1-1".into(),
-            interface: 0,
-            composite: false,
-            interface_class: (0xFE, 1, 2),
-            alt_settings: Vec::new(),
-            functional: None,
-        };
+        let info = DeviceInfo::new(0x0483, 0xDF11, "1-1");
         let identity = identify(&info, &[(0, map)]);
         assert_eq!(identity.family, None);
         assert_eq!(identity.summary(), "unknown STM32, 1 MiB flash");

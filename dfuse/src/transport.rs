@@ -49,6 +49,25 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
+    /// A DfuSe interface (class FE/01/02, interface 0) of `vid`:`pid` at
+    /// `location`, with no strings, alternate settings or functional descriptor yet.
+    pub fn new(vid: u16, pid: u16, location: &str) -> DeviceInfo {
+        DeviceInfo {
+            vid,
+            pid,
+            bcd_device: 0,
+            manufacturer: None,
+            product: None,
+            serial: None,
+            location: location.into(),
+            interface: 0,
+            composite: false,
+            interface_class: (0xFE, 0x01, 0x02),
+            alt_settings: Vec::new(),
+            functional: None,
+        }
+    }
+
     /// The same, with the control characters of every string the device gave
     /// (manufacturer, product, serial, alternate-setting names) made visible, so
     /// no front end ever sends a device's escape sequences to a terminal.
@@ -240,21 +259,14 @@ mod tests {
     fn device_strings_lose_their_escape_sequences_and_keep_everything_else() {
         let hostile = "\u{1b}]0;owned\u{7}\u{1b}[2JSTM32\u{9b}31m BOOT\u{7f}";
         let info = DeviceInfo {
-            vid: 0x0483,
-            pid: 0xDF11,
-            bcd_device: 0x2200,
             manufacturer: Some(hostile.into()),
             product: Some(hostile.into()),
             serial: Some(hostile.into()),
-            location: "1-1".into(),
-            interface: 0,
-            composite: false,
-            interface_class: (0xFE, 1, 2),
             alt_settings: vec![AltSetting {
                 alt: 0,
                 name: format!("@Internal Flash{hostile}/0x08000000/04*016Kg"),
             }],
-            functional: None,
+            ..DeviceInfo::new(0x0483, 0xDF11, "1-1")
         }
         .printable();
         let strings = [

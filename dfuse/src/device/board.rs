@@ -216,21 +216,14 @@ mod tests {
     #[test]
     fn a_board_shows_no_escape_sequence_its_device_sent() {
         let info = DeviceInfo {
-            vid: 0x0483,
-            pid: 0xDF11,
-            bcd_device: 0x2200,
             manufacturer: Some("\u{1b}[2J".into()),
             product: Some("STM32\u{1b}]0;pwned\u{7}".into()),
             serial: Some("\u{9b}1m".into()),
-            location: "1-1".into(),
-            interface: 0,
-            composite: false,
-            interface_class: (0xFE, 1, 2),
             alt_settings: vec![AltSetting {
                 alt: 0,
                 name: "@Internal Flash  /0x08000000/04*016Kg\u{1b}[31m".into(),
             }],
-            functional: None,
+            ..DeviceInfo::new(0x0483, 0xDF11, "1-1")
         };
         let table = DeviceTable::load(None).unwrap();
         let board = Board::new(info, &table, Arc::new(Unreachable));
