@@ -37,6 +37,8 @@ enum Command {
     Verify(device::verify::VerifyArgs),
     /// Read memory from a device into a file (.bin, .hex or .dfu).
     Read(device::ReadArgs),
+    /// Show device memory as a hex view.
+    Dump(device::dump::DumpArgs),
     /// Erase sectors, or the whole flash.
     Erase(device::EraseArgs),
     /// Remove read protection (erases the whole chip; needs --yes).
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Flash(args) => device::flash::run(args),
         Command::Verify(args) => device::verify::run(args),
         Command::Read(args) => device::ops::read(args),
+        Command::Dump(args) => device::dump::dump(args),
         Command::Erase(args) => device::ops::erase(args),
         Command::Unprotect(args) => device::ops::unprotect(args),
         Command::Leave(args) => device::ops::leave(args),

@@ -523,3 +523,26 @@ fn serial_and_vid_pid_filter_the_device() {
     let out = dfuse(["info", "--device", "sim:stm32f072", "--vid-pid", "0483"]);
     assert_fails(&out, 2, "--vid-pid takes VID:PID in hexadecimal");
 }
+
+#[test]
+fn dump_shows_memory_as_a_hex_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("board.dfu");
+    let hex = example("blinky-f407.hex");
+    let device = ["--device", "sim:stm32f407", "--sim-state", p(&state)];
+    let mut flash = vec!["flash", p(&hex)];
+    flash.extend_from_slice(&device);
+    assert!(dfuse(&flash).status.success());
+    let mut args = vec!["dump", "--address", "0x08000000", "--length", "32"];
+    args.extend_from_slice(&device);
+    let out = dfuse(&args);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let bin = std::fs::read(example("blinky-f407.bin")).unwrap();
+    let first: Vec<String> = bin[..16].iter().map(|b| format!("{b:02X}")).collect();
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.starts_with(&format!("0x08000000  {}", first.join(" "))),
+        "{text}"
+    );
+}

@@ -13,6 +13,27 @@ use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
 use crate::number::{parse_size, parse_u32};
 
+/// Which board and memory region a command works on, and how it reports.
+#[derive(Args, Debug)]
+pub struct OnRegion {
+    /// Alternate setting: a number or a region name (default 0).
+    #[arg(long, value_name = "ALT")]
+    alt: Option<String>,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    #[command(flatten)]
+    pub report: OutputArgs,
+}
+
+impl OnRegion {
+    /// The alternate setting --alt names on `device` (0 without it).
+    pub fn alt(&self, device: &Device) -> Result<u8, CliError> {
+        Ok(device
+            .profile()
+            .find_alt(self.alt.as_deref().unwrap_or("0"))?)
+    }
+}
+
 /// Arguments of `dfuse read`.
 #[derive(Args, Debug)]
 #[command(
@@ -28,22 +49,15 @@ pub struct ReadArgs {
     /// Bytes to read (K and M suffixes allowed).
     #[arg(long, value_parser = parse_size, value_name = "SIZE")]
     length: u64,
-    /// Alternate setting: a number or a region name (default 0).
-    #[arg(long, value_name = "ALT")]
-    alt: Option<String>,
     #[command(flatten)]
-    device: DeviceArgs,
-    #[command(flatten)]
-    report: OutputArgs,
+    on: OnRegion,
 }
 
 pub fn read(args: ReadArgs) -> Result<(), CliError> {
     DumpFormat::of(&args.output).map_err(CliError::Usage)?;
-    with_device(&args.device, |device| {
-        let alt = device
-            .profile()
-            .find_alt(args.alt.as_deref().unwrap_or("0"))?;
-        let mut reporter = Reporter::new(args.report);
+    with_device(&args.on.device, |device| {
+        let alt = args.on.alt(device)?;
+        let mut reporter = Reporter::new(args.on.report);
         device.read_to_file(alt, args.address, args.length, &args.output, &mut |event| {
             reporter.event(event)
         })?;
@@ -73,13 +87,8 @@ pub struct EraseArgs {
     /// Length of the range (K and M suffixes allowed).
     #[arg(long, value_parser = parse_size, value_name = "SIZE", requires = "address")]
     length: Option<u64>,
-    /// Alternate setting: a number or a region name (default 0).
-    #[arg(long, value_name = "ALT")]
-    alt: Option<String>,
     #[command(flatten)]
-    device: DeviceArgs,
-    #[command(flatten)]
-    report: OutputArgs,
+    on: OnRegion,
 }
 
 pub fn erase(args: EraseArgs) -> Result<(), CliError> {
@@ -92,11 +101,9 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
             ));
         }
     };
-    with_device(&args.device, |device| {
-        let alt = device
-            .profile()
-            .find_alt(args.alt.as_deref().unwrap_or("0"))?;
-        let mut reporter = Reporter::new(args.report);
+    with_device(&args.on.device, |device| {
+        let alt = args.on.alt(device)?;
+        let mut reporter = Reporter::new(args.on.report);
         let erased = device.erase(alt, range, &mut |event| reporter.event(event))?;
         let (what, sectors) = match &erased {
             Erased::All => ("the whole flash".to_string(), 0),
