@@ -132,8 +132,8 @@ impl TargetPlan {
     }
 }
 
-/// "1 sector", "2 sectors".
-fn count(n: usize, noun: &str) -> String {
+/// "1 sector", "2 sectors": a count for people, as every front end words it.
+pub fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -377,7 +377,7 @@ impl Device {
             }
             return Err(DeviceError::ShortRead {
                 alt,
-                end: u64::from(address) + data.len() as u64,
+                end: at,
                 read: data.len() as u64,
                 wanted: length,
             });

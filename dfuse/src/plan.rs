@@ -118,16 +118,7 @@ impl FlashPlan {
 
     /// Bytes to write, padding included.
     pub fn write_len(&self) -> u64 {
-        let skipped: u64 = self
-            .runs
-            .iter()
-            .flat_map(|run| {
-                self.unchanged()
-                    .iter()
-                    .map(move |sector| compare::overlap(run, sector))
-            })
-            .sum();
-        self.image_len() - skipped
+        self.writes().iter().map(|r| r.data.len() as u64).sum()
     }
 
     /// Bytes of the image's runs, padding included: what a verify covers.

@@ -6,6 +6,7 @@ use crate::app::{App, Confirm, DialogPurpose};
 use crate::job::Action;
 use crate::memory_view::{self, size_text};
 use crate::words::Plain;
+use dfuse::device::count;
 
 impl App {
     /// Draws one frame (and takes in what the worker and the watcher reported).
@@ -171,15 +172,10 @@ impl App {
                         .map(|n| format!(" ({n})"))
                         .unwrap_or_default();
                     ui.label(format!(
-                        "Target alt {}{name}: {} in {} segment{}",
+                        "Target alt {}{name}: {} in {}",
                         target.alt,
                         size_text(target.image.len()),
-                        target.image.segments().len(),
-                        if target.image.segments().len() == 1 {
-                            ""
-                        } else {
-                            "s"
-                        }
+                        count(target.image.segments().len(), "segment")
                     ));
                     for segment in target.image.segments() {
                         let span = segment.span();
@@ -237,18 +233,18 @@ impl App {
                     if plan.mass_erase.is_some() {
                         parts.push("erased the whole flash".to_string());
                     } else if !plan.erase.is_empty() {
-                        parts.push(format!("erased {}", sectors_text(plan.erase.len())));
+                        parts.push(format!("erased {}", count(plan.erase.len(), "sector")));
                     }
                     if !plan.unchanged().is_empty() {
                         parts.push(format!(
                             "skipped {} that already held the file",
-                            sectors_text(plan.unchanged().len())
+                            count(plan.unchanged().len(), "sector")
                         ));
                     }
                     if !plan.blank().is_empty() {
                         parts.push(format!(
                             "found {} already blank",
-                            sectors_text(plan.blank().len())
+                            count(plan.blank().len(), "sector")
                         ));
                     }
                     parts.push(format!(
@@ -267,13 +263,8 @@ impl App {
                     } else {
                         let bytes: u64 = target.plan.erase.iter().map(|s| u64::from(s.size)).sum();
                         format!(
-                            "erase {} sector{} ({})",
-                            target.plan.erase.len(),
-                            if target.plan.erase.len() == 1 {
-                                ""
-                            } else {
-                                "s"
-                            },
+                            "erase {} ({})",
+                            count(target.plan.erase.len(), "sector"),
                             size_text(bytes)
                         )
                     };
@@ -492,15 +483,6 @@ impl App {
             Some(false) => self.confirm = None,
             None => {}
         }
-    }
-}
-
-/// "1 sector", "3 sectors".
-fn sectors_text(n: usize) -> String {
-    if n == 1 {
-        "1 sector".into()
-    } else {
-        format!("{n} sectors")
     }
 }
 

@@ -212,11 +212,4 @@ fn unit_name(unit: Unit) -> &'static str {
     }
 }
 
-/// "1 sector", "2 sectors".
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
-}
+pub use dfuse::device::count;

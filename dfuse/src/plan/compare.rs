@@ -20,13 +20,6 @@ fn expected(runs: &[WriteRun], sector: &Sector) -> Vec<u8> {
     bytes
 }
 
-/// Bytes of `run` inside `sector`.
-pub(super) fn overlap(run: &WriteRun, sector: &Sector) -> u64 {
-    let start = u64::from(run.address).max(u64::from(sector.address));
-    let end = (u64::from(run.address) + run.data.len() as u64).min(sector.end());
-    end.saturating_sub(start)
-}
-
 /// `runs` with every byte inside `skipped` sectors cut out (a run may split in two).
 pub(super) fn without(runs: &[WriteRun], skipped: &[Sector]) -> Vec<WriteRun> {
     let mut out = Vec::new();
