@@ -14,7 +14,7 @@ use dfuse::session::{Event, Phase, Unit};
 
 use crate::devices::{DeviceList, Update};
 use crate::file::LoadedFile;
-use crate::job::{Action, Job, JobError, Report};
+use crate::job::{Action, Flash, Job, JobError, Report};
 use crate::log::{Level, Log};
 use crate::words::{Plain, explain};
 use dfuse::Board;
@@ -288,13 +288,13 @@ impl App {
     /// The flash the Flash button starts: the loaded firmware, as the options say.
     pub fn flash_action(&self) -> Option<Action> {
         let firmware = self.file.as_ref()?.firmware.as_ref().ok()?;
-        Some(Action::Flash {
+        Some(Action::Flash(Flash {
             firmware: firmware.clone(),
             request: self.plan_request(firmware),
             incremental: self.incremental && !self.mass_erase,
             verify: self.verify,
             leave: self.leave_after,
-        })
+        }))
     }
 
     /// Flashes the selected board together with `location` too (or no longer, when `together` is false).
@@ -374,7 +374,7 @@ impl App {
     /// Starts `action` on the selected board (a flash: also on the boards flashed together with it).
     pub fn start(&mut self, action: Action, ctx: &egui::Context) {
         let boards = match action {
-            Action::Flash { .. } => self.flash_boards(),
+            Action::Flash(_) => self.flash_boards(),
             _ => self.board().cloned().into_iter().collect(),
         };
         if boards.is_empty() {

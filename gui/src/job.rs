@@ -17,21 +17,8 @@ use dfuse::{Board, Device, DeviceError};
 /// What to do.
 #[derive(Clone, Debug)]
 pub enum Action {
-    /// Flash the firmware onto every board of the job at once: each plans it,
-    /// skips what it already holds when `incremental`, verifies when `verify`,
-    /// and starts it when `leave`.
-    Flash {
-        /// The firmware.
-        firmware: Firmware,
-        /// How to place it.
-        request: PlanRequest,
-        /// Read the touched sectors first and leave alone those already right.
-        incremental: bool,
-        /// Read back and compare.
-        verify: bool,
-        /// Leave DFU mode afterwards, starting the firmware at each board's default start.
-        leave: bool,
-    },
+    /// Flash the firmware onto every board of the job at once.
+    Flash(Flash),
     /// Read `length` bytes at `address` of alternate setting `alt` into `path`.
     Read {
         /// Alternate setting.
@@ -56,34 +43,42 @@ pub enum Action {
     Leave(u32),
 }
 
-impl Action {
-    /// The library's flash job, for a flash.
-    fn flash_job(&self) -> Option<FlashJob<'_>> {
-        let Action::Flash {
-            firmware,
-            request,
-            incremental,
-            verify,
-            leave,
-        } = self
-        else {
-            return None;
-        };
-        Some(FlashJob {
-            firmware,
-            request: *request,
-            incremental: *incremental,
-            options: FlashOptions {
-                verify: *verify,
-                leave: leave.then_some(None),
-            },
-        })
-    }
+/// A flash: each board plans it, skips what it already holds when
+/// `incremental`, verifies when `verify`, and starts it when `leave`.
+#[derive(Clone, Debug)]
+pub struct Flash {
+    /// The firmware.
+    pub firmware: Firmware,
+    /// How to place it.
+    pub request: PlanRequest,
+    /// Read the touched sectors first and leave alone those already right.
+    pub incremental: bool,
+    /// Read back and compare.
+    pub verify: bool,
+    /// Leave DFU mode afterwards, starting the firmware at each board's default start.
+    pub leave: bool,
+}
 
+impl Flash {
+    /// The library's flash job.
+    fn job(&self) -> FlashJob<'_> {
+        FlashJob {
+            firmware: &self.firmware,
+            request: self.request,
+            incremental: self.incremental,
+            options: FlashOptions {
+                verify: self.verify,
+                leave: self.leave.then_some(None),
+            },
+        }
+    }
+}
+
+impl Action {
     /// What the action is called in the status line.
     pub fn name(&self) -> &'static str {
         match self {
-            Action::Flash { .. } => "Flash",
+            Action::Flash(_) => "Flash",
             Action::Read { .. } => "Read",
             Action::Erase { .. } => "Erase",
             Action::Unprotect => "Read-unprotect",
@@ -133,8 +128,10 @@ impl Job {
                 send: std::sync::Mutex::new(send),
                 wake: &wake,
             };
-            let results = match action.flash_job() {
-                Some(job) if boards.len() > 1 => flash(&boards, &job, &flag, &reporter),
+            let results = match &action {
+                Action::Flash(flash) if boards.len() > 1 => {
+                    flash_many(&boards, &flash.job(), &flag, &reporter)
+                }
                 _ => boards
                     .first()
                     .map(|board| {
@@ -196,7 +193,7 @@ impl Reporter<'_> {
 }
 
 /// Flashes every board of `boards` at once; each board's summary or error.
-fn flash(
+fn flash_many(
     boards: &[Board],
     job: &FlashJob,
     cancel: &Arc<AtomicBool>,
@@ -238,14 +235,12 @@ fn flash_summary(report: &FlashReport) -> String {
     lines.join(" ")
 }
 
-/// Runs `action` (anything but a flash) through the device facade; returns the summary line.
+/// Runs `action` on one board through the device facade; returns the summary line.
 fn perform(device: &mut Device, action: &Action, reporter: &Reporter) -> Result<String, JobError> {
     let mut on_event = |event: &Event| reporter.report(Report::Event(0, event.clone()));
     match action {
-        Action::Flash { .. } => {
-            let Some(job) = action.flash_job() else {
-                return Ok(String::new());
-            };
+        Action::Flash(flash) => {
+            let job = flash.job();
             let plans = device.prepare(&job, &mut on_event)?;
             reporter.report(Report::Planned(0, plans.clone()));
             let report = device.flash(&plans, &job.options, &mut on_event)?;
