@@ -85,13 +85,7 @@ pub fn run(args: FlashArgs) -> Result<(), CliError> {
             "--wait follows one board: with several, leave out --wait".into(),
         ));
     }
-    let bytes = args.input.load()?;
-    let firmware = args.input.read(&bytes, args.input.address, false)?;
-    if firmware.targets.len() > 1 && args.alt.is_some() {
-        return Err(CliError::Usage(
-            "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
-        ));
-    }
+    let firmware = args.input.firmware_for(args.alt.as_deref())?;
     if several {
         let boards = args.device.several(args.all)?;
         return super::many::flash(&boards, &job(&args, &firmware, None), args.output);
@@ -123,11 +117,7 @@ fn flash(
     device: &mut Device,
 ) -> Result<(), CliError> {
     let mut reporter = Reporter::new(args.output);
-    let alt = args
-        .alt
-        .as_deref()
-        .map(|alt| device.profile().find_alt(alt))
-        .transpose()?;
+    let alt = super::alt_named(device, args.alt.as_deref())?;
     let job = job(args, firmware, alt);
     let plans = device.prepare(&job, &mut |event| reporter.event(event))?;
     for target in &plans {

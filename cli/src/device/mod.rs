@@ -99,6 +99,14 @@ impl DeviceArgs {
                 .one_device()?
                 .filter(|d| !d.starts_with("sim:"))
                 .map(str::to_owned),
+            ..self.narrowing()?
+        })
+    }
+
+    /// What --serial and --vid-pid ask for, whatever --device says.
+    fn narrowing(&self) -> Result<Selector, CliError> {
+        Ok(Selector {
+            location: None,
             serial: self.serial.clone(),
             vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
         })
@@ -114,11 +122,7 @@ impl DeviceArgs {
             ));
         }
         let table = self.table()?;
-        let selector = Selector {
-            location: None,
-            serial: self.serial.clone(),
-            vid_pid: self.vid_pid.as_deref().map(parse_vid_pid).transpose()?,
-        };
+        let selector = self.narrowing()?;
         if all {
             self.no_sim_files()?;
             let boards: Vec<Board> = dfuse::device::boards(&table)?
@@ -254,6 +258,11 @@ impl DeviceArgs {
         device.cancel_on(interrupt::flag());
         Ok(device)
     }
+}
+
+/// The alternate setting `alt` (a number or a region name) names on `device`, if given.
+fn alt_named(device: &Device, alt: Option<&str>) -> Result<Option<u8>, CliError> {
+    Ok(alt.map(|alt| device.profile().find_alt(alt)).transpose()?)
 }
 
 /// Runs `body` on the opened device, then closes it (a simulated board saves its state) whatever happened.

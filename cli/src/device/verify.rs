@@ -39,21 +39,11 @@ pub struct VerifyArgs {
 }
 
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
-    let bytes = args.input.load()?;
-    let firmware = args.input.read(&bytes, args.input.address, false)?;
-    if firmware.targets.len() > 1 && args.alt.is_some() {
-        return Err(CliError::Usage(
-            "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
-        ));
-    }
+    let firmware = args.input.firmware_for(args.alt.as_deref())?;
     with_device(&args.device, |device| {
         let mut reporter = Reporter::new(args.output);
         let request = PlanRequest {
-            alt: args
-                .alt
-                .as_deref()
-                .map(|alt| device.profile().find_alt(alt))
-                .transpose()?,
+            alt: super::alt_named(device, args.alt.as_deref())?,
             ignore_ids: args.ignore_ids,
             ..PlanRequest::default()
         };

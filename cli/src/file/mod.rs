@@ -88,6 +88,18 @@ impl InputArgs {
             .unwrap_or_else(|| dfu_file::detect(bytes, extension(&self.file)))
     }
 
+    /// Reads the file for a device command whose `--alt` is `alt`: refused when the
+    /// file has several targets (each goes to its own alternate setting).
+    pub fn firmware_for(&self, alt: Option<&str>) -> Result<Firmware, CliError> {
+        let firmware = self.read(&self.load()?, self.address, false)?;
+        if firmware.targets.len() > 1 && alt.is_some() {
+            return Err(CliError::Usage(
+                "the file has several targets, each for its own alternate setting: --alt does not apply".into(),
+            ));
+        }
+        Ok(firmware)
+    }
+
     /// Reads and decodes the file.
     pub fn read(
         &self,
