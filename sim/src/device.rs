@@ -260,7 +260,7 @@ impl Device {
                 self.dnload(value, data).map(|()| Vec::new())
             }
             Request::Upload if matches!(self.state, State::DfuIdle | State::UploadIdle) => {
-                self.upload(value, length)
+                self.upload(value, length, occurrence)
             }
             _ => Err(self.stall()),
         }
@@ -299,7 +299,8 @@ impl Device {
         Ok(())
     }
 
-    fn upload(&mut self, block: u16, length: u16) -> Outcome<Vec<u8>> {
+    /// UPLOAD number `nth_upload` (from 0) of `length` bytes at `block`.
+    fn upload(&mut self, block: u16, length: u16, nth_upload: usize) -> Outcome<Vec<u8>> {
         let region_kind = self.region().kind;
         if block == 0 {
             self.state = State::UploadIdle;
@@ -323,12 +324,6 @@ impl Device {
         else {
             return Err(self.fail(Status::ErrAddress));
         };
-        // This UPLOAD's number (from 0), counted when it arrived.
-        let nth_upload = self
-            .seen
-            .iter()
-            .find(|(r, _)| *r == Request::Upload)
-            .map_or(0, |(_, n)| n.saturating_sub(1));
         let length = if self.faults.contains(&Fault::ShortUpload { nth_upload }) {
             length / 2
         } else {
