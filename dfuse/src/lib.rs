@@ -5,6 +5,7 @@
 //! (see `docs/ARCHITECTURE.md` in the repository):
 //! - [`device`]: the facade: boards, profiles (quirks applied), operations.
 //! - [`memory_map`]: the alternate-setting string grammar (`@Name/0xADDR/NN*SSSut,...`) and sector geometry.
+//! - [`option_bytes`]: per-family option-byte layouts (data files): decode, change, check.
 //! - [`protocol`]: sans-IO DFU 1.1 and DfuSe request encoding and reply decoding.
 //! - [`matching`]: which protocol and quirks a device gets (the device table).
 //! - [`plan`]: what a flash will erase and write, validated before anything moves.
@@ -55,6 +56,7 @@ pub mod device;
 mod error;
 pub mod matching;
 pub mod memory_map;
+pub mod option_bytes;
 pub mod output;
 pub mod plan;
 pub mod protocol;
