@@ -164,7 +164,23 @@ impl CliError {
 
 /// The library's advice, worded for the command line where a flag or command does the job.
 fn device_help(error: &DeviceError) -> String {
+    if let DeviceError::WriteProtected { field, .. } = error {
+        return format!(
+            "`dfuse option-bytes show` lists the write protection; `dfuse option-bytes set {}=none` clears it",
+            dfuse::transport::printable(field)
+        );
+    }
     let cli = match error.code() {
+        "permanent-lock" => {
+            "level 2 can never be undone; if you really mean to lock this chip forever, pass --permanently-lock-this-chip"
+        }
+        "erases-chip" => "pass --yes to confirm that the whole flash may be erased",
+        "unknown-field" | "bad-value" => {
+            "`dfuse option-bytes show` lists every field and its value; `dfuse option-bytes set --help` shows how to write values"
+        }
+        "no-layout" | "no-option-bytes" => {
+            "describe the option bytes in a layout file (docs/OPTION-BYTES.md) and pass it with --layout, or read them as memory with `dfuse dump --alt 1`"
+        }
         "read-protected" => {
             "the chip is read-protected: `dfuse unprotect --yes` removes the protection and erases the chip"
         }

@@ -43,6 +43,11 @@ enum Command {
     Erase(device::EraseArgs),
     /// Remove read protection (erases the whole chip; needs --yes).
     Unprotect(device::UnprotectArgs),
+    /// Show and change option bytes: read protection, write protection, brown-out level, watchdog and boot options.
+    #[command(subcommand)]
+    OptionBytes(device::options::OptionBytesCommand),
+    /// Set read protection level 1: the flash can no longer be read through the bootloader or a debugger.
+    Protect(device::options::ProtectArgs),
     /// Leave DFU mode and start the firmware.
     Leave(device::LeaveArgs),
     /// List DfuSe devices with their alternate settings and memory maps.
@@ -78,6 +83,8 @@ fn main() -> ExitCode {
         Command::Dump(args) => device::dump::dump(args),
         Command::Erase(args) => device::ops::erase(args),
         Command::Unprotect(args) => device::ops::unprotect(args),
+        Command::OptionBytes(command) => device::options::run(command),
+        Command::Protect(args) => device::options::protect(args),
         Command::Leave(args) => device::ops::leave(args),
         Command::List(args) => device::inspect::list(args),
         Command::Info(args) => device::inspect::info(args),

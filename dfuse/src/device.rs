@@ -12,6 +12,7 @@
 
 mod board;
 mod many;
+mod options;
 mod profile;
 
 use std::path::Path;
@@ -24,11 +25,13 @@ use dfu_file::{DeviceIds, Firmware, Image};
 
 pub use board::{Board, Connect, Link, boards, choose};
 pub use many::{BoardEvent, BoardResult, flash_boards};
+pub use options::{OptionBytes, RELOAD_TIMEOUT};
 pub use profile::{PlanRequest, Profile, TargetPlan};
 
 use crate::error::DeviceError;
 use crate::matching::DeviceTable;
 use crate::memory_map::Sector;
+use crate::option_bytes::Layouts;
 use crate::plan::MassErase;
 use crate::protocol::Request;
 use crate::select::Selector;
@@ -164,6 +167,7 @@ pub struct Device {
     profile: Profile,
     link: Box<dyn Link>,
     cancel: Option<Arc<AtomicBool>>,
+    layouts: Layouts,
 }
 
 impl Device {
@@ -173,7 +177,13 @@ impl Device {
             profile,
             link,
             cancel: None,
+            layouts: Layouts::built_in(),
         }
+    }
+
+    /// Option-byte layouts to use instead of the built-in ones (a user's file first).
+    pub fn use_layouts(&mut self, layouts: Layouts) {
+        self.layouts = layouts;
     }
 
     /// Opens the one USB board `selector` picks, matched against `table`.
@@ -334,14 +344,18 @@ impl Device {
                 continue;
             }
             let mut session = self.session(target.alt, events)?;
-            let flashed = if session.download(&target.plan)? == Written::DeviceReset {
-                Flashed::DeviceReset
-            } else if options.verify {
-                session.verify(&target.plan)?;
-                Flashed::Verified
-            } else {
-                Flashed::NotVerified
-            };
+            let flashed = session.download(plan).and_then(|written| {
+                if written == Written::DeviceReset {
+                    Ok(Flashed::DeviceReset)
+                } else if options.verify {
+                    session.verify(plan).map(|()| Flashed::Verified)
+                } else {
+                    Ok(Flashed::NotVerified)
+                }
+            });
+            drop(session);
+            let flashed =
+                flashed.map_err(|error| self.explain_refusal(target.alt, &plan.sectors, error))?;
             report.targets.push((target.clone(), flashed));
         }
         if let Some(address) = options.leave {
@@ -427,8 +441,11 @@ impl Device {
         events: &mut dyn FnMut(&Event),
     ) -> Result<Erased, DeviceError> {
         let Some((address, length)) = range else {
-            self.session(alt, events)?.mass_erase()?;
-            return Ok(Erased::All);
+            let erased = self.session(alt, events)?.mass_erase();
+            return match erased {
+                Ok(()) => Ok(Erased::All),
+                Err(error) => Err(self.explain_refusal(alt, &[], error)),
+            };
         };
         let map = self.profile.map(alt)?;
         let start = u64::from(address);
@@ -457,8 +474,10 @@ impl Device {
         sectors: &[Sector],
         events: &mut dyn FnMut(&Event),
     ) -> Result<Erased, DeviceError> {
-        self.session(alt, events)?.erase(sectors)?;
-        Ok(Erased::Sectors(sectors.to_vec()))
+        match self.session(alt, events)?.erase(sectors) {
+            Ok(()) => Ok(Erased::Sectors(sectors.to_vec())),
+            Err(error) => Err(self.explain_refusal(alt, sectors, error)),
+        }
     }
 
     /// Removes read protection: the chip erases itself and resets.

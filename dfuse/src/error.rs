@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::option_bytes::OptionBytesError;
 use crate::plan::PlanError;
 use crate::protocol::{Request, State, Status};
 use crate::select::SelectError;
@@ -202,6 +203,23 @@ pub enum DeviceError {
     /// A simulated board's state or log could not be loaded or saved.
     #[error("simulated board: {0}")]
     Simulator(String),
+    /// Option bytes that cannot be shown or changed as asked.
+    #[error(transparent)]
+    OptionBytes(#[from] OptionBytesError),
+    /// An erase or write refused because the option bytes write-protect the sector.
+    #[error(
+        "sector {sector} at {address:#010X} is write-protected: option-byte field {field} of {family} protects it"
+    )]
+    WriteProtected {
+        /// The sector's number in the memory map of alternate setting 0.
+        sector: u32,
+        /// Its first address.
+        address: u32,
+        /// The option-byte field that protects it.
+        field: String,
+        /// The option-byte layout's family.
+        family: String,
+    },
 }
 
 impl PartialEq for DeviceError {
@@ -245,6 +263,15 @@ impl DeviceError {
         "read-protected",
         "wrong-state",
         "short-upload",
+        "write-protected",
+        "bad-layout",
+        "no-layout",
+        "no-option-bytes",
+        "unknown-field",
+        "bad-value",
+        "permanent-lock",
+        "erases-chip",
+        "rdp-level-2",
     ];
 
     /// A stable identifier of the kind of failure, for scripts.
@@ -279,6 +306,8 @@ impl DeviceError {
             DeviceError::Output { .. } => "bad-output",
             DeviceError::Save { .. } => "save-failed",
             DeviceError::Simulator(_) => "simulator",
+            DeviceError::OptionBytes(error) => error.code(),
+            DeviceError::WriteProtected { .. } => "write-protected",
         }
     }
 
@@ -304,6 +333,7 @@ impl DeviceError {
                 | DeviceError::Target(_)
                 | DeviceError::NotErasable { .. }
                 | DeviceError::Output { .. }
+                | DeviceError::OptionBytes(_)
         )
     }
 
@@ -382,6 +412,10 @@ impl DeviceError {
             DeviceError::Output { .. } => "name a file ending in .bin, .hex or .dfu",
             DeviceError::Save { .. } => "check the path, free space and permissions",
             DeviceError::Simulator(_) => "check the simulated board's state and log files",
+            DeviceError::OptionBytes(error) => error.help(),
+            DeviceError::WriteProtected { .. } => {
+                "remove the sector from the write protection in the option bytes (for example wrp=none), then try again"
+            }
         }
     }
 }
@@ -509,6 +543,34 @@ mod tests {
                 read: 4096,
                 wanted: 8192,
             },
+            DeviceError::WriteProtected {
+                sector: 3,
+                address: 0x0800_C000,
+                field: "wrp".into(),
+                family: "STM32F405/407/415/417".into(),
+            },
+            DeviceError::OptionBytes(OptionBytesError::BadLayout {
+                file: "x.toml".into(),
+                reason: "bad".into(),
+            }),
+            DeviceError::OptionBytes(OptionBytesError::NoLayout { chip: "x".into() }),
+            DeviceError::OptionBytes(OptionBytesError::NoRegion {
+                family: "x".into(),
+                address: 0,
+            }),
+            DeviceError::OptionBytes(OptionBytesError::UnknownField {
+                family: "x".into(),
+                name: "y".into(),
+                known: "rdp".into(),
+            }),
+            DeviceError::OptionBytes(OptionBytesError::BadValue {
+                field: "rdp".into(),
+                value: "9".into(),
+                expected: "0, 1, 2".into(),
+            }),
+            DeviceError::OptionBytes(OptionBytesError::PermanentLock { family: "x".into() }),
+            DeviceError::OptionBytes(OptionBytesError::ErasesChip),
+            DeviceError::OptionBytes(OptionBytesError::Locked),
         ]
     }
 

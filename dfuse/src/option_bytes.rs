@@ -458,7 +458,12 @@ fn describe(field: &Field, word: u32) -> (String, String) {
                 ("none".into(), "no sector write-protected".into())
             } else {
                 let list = protected.join(",");
-                let means = format!("sectors {list} write-protected");
+                let noun = if protected.len() == 1 {
+                    "sector"
+                } else {
+                    "sectors"
+                };
+                let means = format!("{noun} {list} write-protected");
                 (list, means)
             }
         }

@@ -24,8 +24,8 @@ pub struct Region {
     pub string: &'static str,
     /// How it behaves.
     pub kind: RegionKind,
-    /// Initial contents from the region's first byte (the rest reads 0xFF).
-    pub initial: &'static [u8],
+    /// Initial contents: (address, bytes) pieces; the rest reads 0xFF.
+    pub initial: &'static [(u32, &'static [u8])],
 }
 
 /// Where the read-protection level lives.
@@ -64,6 +64,8 @@ pub struct Chip {
     pub regions: &'static [Region],
     /// Read protection, when the chip has it.
     pub protection: Option<Protection>,
+    /// The built-in option-byte layout (`dfuse/option-bytes/`) its write protection follows.
+    pub option_layout: Option<&'static str>,
     /// Sector erase: fixed part.
     pub erase_base_ms: u32,
     /// Sector erase: per KiB of sector.
@@ -75,13 +77,95 @@ pub struct Chip {
 }
 
 const ST: &str = "STMicroelectronics";
-const F4_OPTION_BYTES: &[u8] = &[0xEC, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F];
-const F1_OPTION_BYTES: &[u8] = &[0xAA, 0x55, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00];
-const GD_OPTION_BYTES: &[u8] = &[0xA5, 0x5A, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00];
-const L4_OPTION_BYTES: &[u8] = &[0xAA, 0xF8, 0xFF, 0xFF];
-const H7_OPTION_BYTES: &[u8] = &[0x00, 0xAA, 0xC6, 0x13];
+// Factory option bytes, as each family's bootloader shows them (little-endian words).
 
-const fn region(string: &'static str, kind: RegionKind, initial: &'static [u8]) -> Region {
+/// RM0090 Rev 21, tables 15-16: USER 0xEF (BOR off, software watchdog, no reset
+/// on Stop/Standby), RDP 0xAA, nWRP 0x0FFF (no sector protected).
+const F4_OPTION_BYTES: &[(u32, &[u8])] = &[(
+    0x1FFF_C000,
+    &[0xEF, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
+)];
+/// The same, with bank 2's nWRP at 0x1FFE C008 (RM0090 table 17).
+const F42X_OPTION_BYTES: &[(u32, &[u8])] = &[
+    (
+        0x1FFF_C000,
+        &[0xEF, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
+    ),
+    (0x1FFE_C008, &[0xFF, 0x0F]),
+];
+/// RM0091 Rev 10, table 12: 0x00FF55AA, then 0x00FF00FF three times.
+const F0_OPTION_BYTES: &[(u32, &[u8])] = &[(
+    0x1FFF_F800,
+    &[
+        0xAA, 0x55, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFF,
+        0x00,
+    ],
+)];
+/// RM0385 Rev 8, section 3.4.1: USER 0xFF, RDP 0xAA, nWRP 0xFF with the
+/// watchdog bits set (0xC0FF), BOOT_ADD0 0x0080, BOOT_ADD1 0x0040.
+const F7_OPTION_BYTES: &[(u32, &[u8])] = &[(
+    0x1FFF_0000,
+    &[
+        0xFF, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xC0, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0x80, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x40, 0x00,
+    ],
+)];
+/// RM0351 Rev 9, section 3.4.1: FLASH_OPTR 0xFFEFF8AA, PCROP1 start 0xFFFF and
+/// end 0 (none), WRP1A and WRP1B start 0xFF and end 0 (none); each word
+/// followed by its complement.
+const L4_OPTION_BYTES: &[(u32, &[u8])] = &[(
+    0x1FFF_7800,
+    &[
+        0xAA, 0xF8, 0xEF, 0xFF, 0x55, 0x07, 0x10, 0x00, // OPTR
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, // PCROP1SR
+        0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, // PCROP1ER
+        0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, // WRP1AR
+        0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, // WRP1BR
+    ],
+)];
+/// RM0444 Rev 5, section 3.4.1: FLASH_OPTR 0xFFFFFEAA (BOR off, thresholds 3),
+/// then PCROP1A and WRP1A/WRP1B as on the L4.
+const G0_OPTION_BYTES: &[(u32, &[u8])] = &[(
+    0x1FFF_7800,
+    &[
+        0xAA, 0xFE, 0xFF, 0xFF, 0x55, 0x01, 0x00, 0x00, // OPTR
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, // PCROP1ASR
+        0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, // PCROP1AER
+        0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, // WRP1AR
+        0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, // WRP1BR
+    ],
+)];
+/// RM0433 Rev 7, section 4.4: FLASH_OPTSR 0x13C6AAF0 (BOR level 0, software
+/// watchdog, RDP 0xAA), WPSN 0xFF (no sector protected) and BOOT 0x1FF00800 in
+/// each current/program register pair, bank 2's WPSN at 0x5200 2138.
+const H7_OPTION_BYTES: &[(u32, &[u8])] = &[
+    (
+        0x5200_201C,
+        &[0xF0, 0xAA, 0xC6, 0x13, 0xF0, 0xAA, 0xC6, 0x13],
+    ),
+    (
+        0x5200_2038,
+        &[
+            0xFF, 0x00, 0x00, 0x00, 0xFF, 0x00, 0x00, 0x00, 0x00, 0x08, 0xF0, 0x1F, 0x00, 0x08,
+            0xF0, 0x1F,
+        ],
+    ),
+    (
+        0x5200_2138,
+        &[0xFF, 0x00, 0x00, 0x00, 0xFF, 0x00, 0x00, 0x00],
+    ),
+];
+const GD_OPTION_BYTES: &[(u32, &[u8])] = &[(
+    0x1FFF_F800,
+    &[0xA5, 0x5A, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00],
+)];
+const FEATURE: &[(u32, &[u8])] = &[(0xFFFF_0000, &[0, 0, 0, 0])];
+
+const fn region(
+    string: &'static str,
+    kind: RegionKind,
+    initial: &'static [(u32, &'static [u8])],
+) -> Region {
     Region {
         string,
         kind,
@@ -120,7 +204,7 @@ pub const CHIPS: &[Chip] = &[
             region(
                 "@Device Feature/0xFFFF0000/01*004 e",
                 RegionKind::Feature,
-                &[0, 0, 0, 0],
+                FEATURE,
             ),
         ],
         protection: Some(Protection {
@@ -128,6 +212,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_C001,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32f4.toml"),
         erase_base_ms: 125,
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
@@ -153,7 +238,7 @@ pub const CHIPS: &[Chip] = &[
             region(
                 "@Option Bytes  /0x1FFFC000/01*016 e/0x1FFEC000/01*016 e",
                 RegionKind::OptionBytes,
-                F4_OPTION_BYTES,
+                F42X_OPTION_BYTES,
             ),
             region(
                 "@OTP Memory /0x1FFF7800/01*512 e,01*016 e",
@@ -163,7 +248,7 @@ pub const CHIPS: &[Chip] = &[
             region(
                 "@Device Feature/0xFFFF0000/01*004 e",
                 RegionKind::Feature,
-                &[0, 0, 0, 0],
+                FEATURE,
             ),
         ],
         protection: Some(Protection {
@@ -171,6 +256,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_C001,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32f42x.toml"),
         erase_base_ms: 125,
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
@@ -195,7 +281,7 @@ pub const CHIPS: &[Chip] = &[
             region(
                 "@Option Bytes  /0x1FFFF800/01*016 e",
                 RegionKind::OptionBytes,
-                F1_OPTION_BYTES,
+                F0_OPTION_BYTES,
             ),
         ],
         protection: Some(Protection {
@@ -203,6 +289,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_F800,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32f0.toml"),
         erase_base_ms: 20,
         erase_ms_per_kib: 0,
         program_us_per_unit: 53,
@@ -227,7 +314,7 @@ pub const CHIPS: &[Chip] = &[
             region(
                 "@Option Bytes  /0x1FFF0000/01*032 e",
                 RegionKind::OptionBytes,
-                F4_OPTION_BYTES,
+                F7_OPTION_BYTES,
             ),
         ],
         protection: Some(Protection {
@@ -235,6 +322,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_0001,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32f7.toml"),
         erase_base_ms: 125,
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
@@ -267,6 +355,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x5200_201D,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32h7.toml"),
         erase_base_ms: 200,
         erase_ms_per_kib: 14,
         program_us_per_unit: 100,
@@ -299,6 +388,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_7800,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32l4.toml"),
         erase_base_ms: 22,
         erase_ms_per_kib: 0,
         program_us_per_unit: 81,
@@ -324,7 +414,7 @@ pub const CHIPS: &[Chip] = &[
             region(
                 "@Internal Flash   /0x1FFF7800/01*128 e",
                 RegionKind::OptionBytes,
-                L4_OPTION_BYTES,
+                G0_OPTION_BYTES,
             ),
         ],
         protection: Some(Protection {
@@ -332,6 +422,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_7800,
             level0: 0xAA,
         }),
+        option_layout: Some("stm32g0.toml"),
         erase_base_ms: 22,
         erase_ms_per_kib: 0,
         program_us_per_unit: 85,
@@ -364,6 +455,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_F800,
             level0: 0xA5,
         }),
+        option_layout: None,
         erase_base_ms: 100,
         erase_ms_per_kib: 0,
         program_us_per_unit: 37,
@@ -397,6 +489,7 @@ pub const CHIPS: &[Chip] = &[
             rdp_address: 0x1FFF_F800,
             level0: 0xA5,
         }),
+        option_layout: None,
         erase_base_ms: 50,
         erase_ms_per_kib: 0,
         program_us_per_unit: 42,
@@ -422,6 +515,7 @@ pub const CHIPS: &[Chip] = &[
             region("@DCT Flash   /0x00000000/01*016Kg", RegionKind::Flash, &[]),
         ],
         protection: None,
+        option_layout: None,
         erase_base_ms: 125,
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
@@ -451,7 +545,20 @@ mod tests {
                     .iter()
                     .map(|s| s.end() - u64::from(s.address))
                     .sum();
-                assert!(region.initial.len() as u64 <= size, "{}", chip.id);
+                for (address, bytes) in region.initial {
+                    let end = u64::from(*address) + bytes.len() as u64;
+                    let inside = parsed
+                        .map
+                        .segments
+                        .iter()
+                        .any(|s| u64::from(s.address) <= u64::from(*address) && end <= s.end());
+                    assert!(
+                        inside,
+                        "{}: initial bytes at {address:#X} outside the map",
+                        chip.id
+                    );
+                }
+                assert!(size > 0, "{}", chip.id);
             }
             assert!(chip.transfer_size.is_power_of_two(), "{}", chip.id);
         }

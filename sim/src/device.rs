@@ -53,6 +53,8 @@ pub struct Device {
     seen: Vec<(Request, usize)>,
     busy_total: Duration,
     extra_busy: u32,
+    /// The option-byte layout its write protection follows.
+    layout: Option<dfuse::option_bytes::Layout>,
 }
 
 impl Device {
@@ -86,6 +88,37 @@ impl Device {
             seen: Vec::new(),
             busy_total: Duration::ZERO,
             extra_busy: 0,
+            layout: chip.option_layout.and_then(|file| {
+                let (name, text) = dfuse::option_bytes::BUILT_IN
+                    .iter()
+                    .find(|(name, _)| *name == file)?;
+                dfuse::option_bytes::Layout::parse(text, name).ok()
+            }),
+        }
+    }
+
+    /// The sectors of alternate setting 0 the option bytes write-protect (numbered in map order).
+    fn protected_sectors(&self) -> Vec<u32> {
+        let options = self
+            .regions
+            .iter()
+            .find(|r| r.kind == RegionKind::OptionBytes);
+        match (&self.layout, options) {
+            (Some(layout), Some(options)) => layout.protected_sectors(&options.image()),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the option bytes write-protect any of alternate setting 0's flash in `start..end`.
+    pub fn write_protected(&self, start: u64, end: u64) -> bool {
+        let protected = self.protected_sectors();
+        let flash = &self.regions[0];
+        match (
+            flash.sector_number(start),
+            flash.sector_number(end.max(start + 1) - 1),
+        ) {
+            (Some(first), Some(last)) => (first..=last).any(|s| protected.contains(&s)),
+            _ => false,
         }
     }
 
@@ -471,6 +504,10 @@ impl Device {
                 if protected {
                     return (ms(1), Err(Status::ErrVendor), false);
                 }
+                if alt == 0 && self.write_protected(u64::from(address), u64::from(address) + 1) {
+                    // The flash interface sets WRPERR; the ROM reports a failed erase.
+                    return (ms(1), Err(Status::ErrWrite), false);
+                }
                 match self.regions[alt].erase_sector(u64::from(address)) {
                     Ok(size) => {
                         let time = chip.erase_base_ms + chip.erase_ms_per_kib * (size / 1024);
@@ -480,6 +517,10 @@ impl Device {
                 }
             }
             Pending::Command(Command::MassErase) => {
+                if !self.protected_sectors().is_empty() {
+                    // RM0090 3.7.4: no mass erase while a sector is write-protected.
+                    return (ms(1), Err(Status::ErrWrite), false);
+                }
                 for region in self
                     .regions
                     .iter_mut()
@@ -528,6 +569,12 @@ impl Device {
             1
         };
         let kept = data.len() / unit * unit;
+        let alt = usize::from(self.alt);
+        let end = u64::from(address) + kept as u64;
+        if alt == 0 && kept > 0 && self.write_protected(u64::from(address), end) {
+            return (Duration::from_millis(1), Err(Status::ErrWrite), false);
+        }
+        let was_protected = protected;
         let units = (kept as u64).div_ceil(u64::from(chip.write_unit));
         let time = Duration::from_micros(units * u64::from(chip.program_us_per_unit))
             .max(Duration::from_millis(1));
@@ -541,6 +588,16 @@ impl Device {
                         let region = &mut self.regions[usize::from(self.alt)];
                         let byte = region.byte(worn).unwrap_or(0xFF);
                         region.set_byte(worn, byte ^ 1);
+                    }
+                }
+                if kind == RegionKind::OptionBytes && was_protected && !self.protected() {
+                    // Read protection lowered from level 1 to 0: the flash is mass-erased.
+                    for region in self
+                        .regions
+                        .iter_mut()
+                        .filter(|r| r.kind == RegionKind::Flash)
+                    {
+                        region.erase_all();
                     }
                 }
                 (time, Ok(()), kind == RegionKind::OptionBytes)

@@ -26,8 +26,8 @@ pub enum Fault {
 }
 
 impl RegionMemory {
-    /// The region of `kind` laid out as `string` says, erased, then `initial` from its first byte.
-    pub fn new(string: &str, kind: RegionKind, initial: &[u8]) -> RegionMemory {
+    /// The region of `kind` laid out as `string` says, erased, then the `initial` (address, bytes) pieces.
+    pub fn new(string: &str, kind: RegionKind, initial: &[(u32, &[u8])]) -> RegionMemory {
         let map = memory_map::parse(string).map(|p| p.map).unwrap_or_default();
         let data = map
             .segments
@@ -35,8 +35,8 @@ impl RegionMemory {
             .map(|s| vec![0xFF; (s.end() - u64::from(s.address)) as usize])
             .collect();
         let mut region = RegionMemory { kind, map, data };
-        if let Some(first) = region.map.segments.first().map(|s| s.address) {
-            region.poke(first, initial);
+        for (address, bytes) in initial {
+            region.poke(*address, bytes);
         }
         region
     }
@@ -148,6 +148,27 @@ impl RegionMemory {
     pub fn set_byte(&mut self, address: u32, value: u8) {
         self.poke(address, &[value]);
     }
+
+    /// The whole region as (segment address, bytes) pieces, as a host reads option bytes.
+    pub fn image(&self) -> dfuse::option_bytes::Image {
+        dfuse::option_bytes::Image {
+            pieces: self
+                .map
+                .segments
+                .iter()
+                .map(|s| s.address)
+                .zip(self.data.iter().cloned())
+                .collect(),
+        }
+    }
+
+    /// The number of the sector holding `address`, counting every sector of the map in order.
+    pub fn sector_number(&self, address: u64) -> Option<u32> {
+        self.map
+            .sectors()
+            .position(|(sector, _)| (u64::from(sector.address)..sector.end()).contains(&address))
+            .map(|n| n as u32)
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +209,7 @@ mod tests {
         let mut mem = RegionMemory::new(
             "@OB/0x1FFFC000/01*016 e",
             RegionKind::OptionBytes,
-            &[0xEC, 0xAA],
+            &[(0x1FFF_C000, &[0xEC, 0xAA])],
         );
         assert_eq!(mem.byte(0x1FFF_C001), Some(0xAA));
         mem.write(0x1FFF_C001, &[0x55]).unwrap();

@@ -163,10 +163,26 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
 
 pub fn info(args: InfoArgs) -> Result<(), CliError> {
     with_device(&args.device, |device| {
+        // Option bytes when dfuse knows the chip's layout and the bootloader shows them.
+        let options = match device.option_layout() {
+            Ok(_) => Some(device.read_option_bytes(&mut |_| {})),
+            Err(_) => None,
+        };
         if args.json {
-            println!("{}", describe(device.profile()));
+            let mut value = describe(device.profile());
+            value["option_bytes"] = match &options {
+                Some(Ok(read)) => super::options::to_json(read),
+                Some(Err(error)) => json!({"error": error.code(), "message": error.to_string()}),
+                None => Value::Null,
+            };
+            println!("{value}");
         } else {
             print_text(device.profile());
+            match &options {
+                Some(Ok(read)) => print!("{}", super::options::table(read)),
+                Some(Err(error)) => println!("Option bytes: not readable: {error}"),
+                None => {}
+            }
         }
         Ok(())
     })

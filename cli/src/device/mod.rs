@@ -7,6 +7,7 @@ pub mod flash;
 pub mod inspect;
 mod interrupt;
 mod many;
+pub mod options;
 pub mod verify;
 
 pub use interrupt::INTERRUPTED;

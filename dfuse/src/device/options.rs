@@ -1,0 +1,149 @@
+//! Option bytes on a board: the family's layout and the alternate setting
+//! holding it, reading, writing (the board resets to load them), and turning
+//! a refused erase into the write protection behind it.
+
+use std::time::Duration;
+
+use super::Device;
+use crate::error::DeviceError;
+use crate::memory_map::Sector;
+use crate::option_bytes::{Allow, Image, Layout, OptionBytesError};
+use crate::plan::{PlanOptions, plan};
+use crate::protocol::Status;
+use crate::session::{Event, Written};
+
+/// Option bytes as read from a board.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptionBytes {
+    /// The family's layout.
+    pub layout: Layout,
+    /// The alternate setting holding them.
+    pub alt: u8,
+    /// The bytes.
+    pub image: Image,
+}
+
+/// How long a board may take to come back after its option bytes were written.
+pub const RELOAD_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Device {
+    /// The layout of this chip's option bytes and the alternate setting that holds them.
+    pub fn option_layout(&self) -> Result<(Layout, u8), DeviceError> {
+        let identity = self.profile.identity();
+        let layout = identity
+            .family
+            .as_deref()
+            .and_then(|family| self.layouts.for_chip(family))
+            .ok_or_else(|| OptionBytesError::NoLayout {
+                chip: identity.summary(),
+            })?;
+        let address = u64::from(layout.rdp_word());
+        let alt = self
+            .profile
+            .maps()
+            .iter()
+            .find(|(_, map)| map.segment_at(address).is_some())
+            .map(|(alt, _)| *alt)
+            .ok_or_else(|| OptionBytesError::NoRegion {
+                family: layout.family.clone(),
+                address: layout.rdp_word(),
+            })?;
+        Ok((layout.clone(), alt))
+    }
+
+    /// Reads the option bytes: every segment of their alternate setting.
+    pub fn read_option_bytes(
+        &mut self,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<OptionBytes, DeviceError> {
+        let (layout, alt) = self.option_layout()?;
+        let segments = self.profile.map(alt)?.segments.clone();
+        let mut pieces = Vec::new();
+        for segment in segments {
+            let length = segment.end() - u64::from(segment.address);
+            pieces.push((
+                segment.address,
+                self.read(alt, segment.address, length, events)?,
+            ));
+        }
+        Ok(OptionBytes {
+            layout,
+            alt,
+            image: Image { pieces },
+        })
+    }
+
+    /// Writes `after` over the option bytes read as `read`, once the change
+    /// passes the safety rules `allow` relaxes. Each changed segment is written
+    /// whole; the board resets to load it, and is waited for before the next.
+    /// Returns whether the board reset (nothing is sent when nothing changes).
+    pub fn write_option_bytes(
+        &mut self,
+        read: &OptionBytes,
+        after: &Image,
+        allow: Allow,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<bool, DeviceError> {
+        read.layout.check(&read.image, after, allow)?;
+        let changed: Vec<&(u32, Vec<u8>)> = after
+            .pieces
+            .iter()
+            .filter(|piece| !read.image.pieces.contains(piece))
+            .collect();
+        let mut reset = false;
+        for (address, bytes) in changed {
+            if reset {
+                self.wait_for_return(RELOAD_TIMEOUT)?;
+            }
+            let image = dfu_file::Image::from_pieces([(*address, bytes.clone())])
+                .map_err(|e| DeviceError::Target(e.to_string()))?;
+            let map = self.profile.map(read.alt)?;
+            let plan = plan(&image, map, &PlanOptions::default())?;
+            let written = self.session(read.alt, events)?.download(&plan)?;
+            reset = written == Written::DeviceReset;
+        }
+        Ok(reset)
+    }
+
+    /// After a failed erase or write of `sectors` of alternate setting 0:
+    /// the write protection behind it, when the option bytes show one.
+    pub(super) fn explain_refusal(
+        &mut self,
+        alt: u8,
+        sectors: &[Sector],
+        error: DeviceError,
+    ) -> DeviceError {
+        let refused = matches!(
+            &error,
+            DeviceError::Status { status, .. } if *status != Status::ErrVendor
+        );
+        if alt != 0 || !refused {
+            return error;
+        }
+        let Ok(read) = self.read_option_bytes(&mut |_| {}) else {
+            return error;
+        };
+        let Ok(map) = self.profile.map(0) else {
+            return error;
+        };
+        let numbered: Vec<(u32, Sector)> = map
+            .sectors()
+            .enumerate()
+            .map(|(i, (sector, _))| (i as u32, sector))
+            .collect();
+        let protected = numbered.iter().find_map(|(number, sector)| {
+            let touched = sectors.is_empty() || sectors.contains(sector);
+            let field = read.layout.protecting(&read.image, *number)?;
+            touched.then(|| (*number, sector.address, field.name.clone()))
+        });
+        match protected {
+            Some((sector, address, field)) => DeviceError::WriteProtected {
+                sector,
+                address,
+                field,
+                family: read.layout.family,
+            },
+            None => error,
+        }
+    }
+}
