@@ -11,7 +11,8 @@ Exit codes:
   0  success
   1  internal error (a bug: please report it)
   2  usage error: bad arguments or options that do not fit together
-  3  bad input: a firmware file or memory map is malformed, damaged (CRC mismatch) or cannot be used as asked
+  3  bad input: a firmware file or memory map is malformed, damaged (CRC mismatch) or cannot be used as asked;
+     or a change refused by a safety rule before anything was sent (option bytes)
   4  I/O error: a file could not be read or written
   5  device error: a device failed, refused a request or went away
   6  the device does not hold the firmware (dfuse verify)
