@@ -222,7 +222,7 @@ fn round_trip(
     let set = on(chip, &state, &args);
     assert!(set.status.success(), "{chip}: {}", stderr(&set));
     assert!(
-        common::stdout(&set).contains("The board resets"),
+        common::stdout(&set).contains("the board then resets"),
         "{chip}: {}",
         common::stdout(&set)
     );

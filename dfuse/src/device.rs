@@ -25,7 +25,7 @@ use dfu_file::{DeviceIds, Firmware, Image};
 
 pub use board::{Board, Connect, Link, boards, choose};
 pub use many::{BoardEvent, BoardResult, flash_boards};
-pub use options::{OptionBytes, RELOAD_TIMEOUT};
+pub use options::{Applied, OptionBytes, RELOAD_TIMEOUT};
 pub use profile::{PlanRequest, Profile, TargetPlan};
 
 use crate::error::DeviceError;

@@ -272,6 +272,7 @@ impl DeviceError {
         "permanent-lock",
         "erases-chip",
         "rdp-level-2",
+        "not-applied",
     ];
 
     /// A stable identifier of the kind of failure, for scripts.
@@ -333,7 +334,9 @@ impl DeviceError {
                 | DeviceError::Target(_)
                 | DeviceError::NotErasable { .. }
                 | DeviceError::Output { .. }
-                | DeviceError::OptionBytes(_)
+        ) || matches!(
+            self,
+            DeviceError::OptionBytes(error) if !matches!(error, OptionBytesError::NotApplied { .. })
         )
     }
 
@@ -571,6 +574,11 @@ mod tests {
             DeviceError::OptionBytes(OptionBytesError::PermanentLock { family: "x".into() }),
             DeviceError::OptionBytes(OptionBytesError::ErasesChip),
             DeviceError::OptionBytes(OptionBytesError::Locked),
+            DeviceError::OptionBytes(OptionBytesError::NotApplied {
+                field: "wrp".into(),
+                found: "none".into(),
+                wanted: "1".into(),
+            }),
         ]
     }
 

@@ -94,6 +94,18 @@ pub enum OptionBytesError {
     /// At level 2 nothing can be changed.
     #[error("the chip is at read protection level 2: its option bytes can no longer be changed")]
     Locked,
+    /// Read back after the reset, a field does not hold what was written.
+    #[error(
+        "after the reset, option-byte field {field} is {found}, not {wanted}: the change did not take"
+    )]
+    NotApplied {
+        /// The field.
+        field: String,
+        /// Its value now.
+        found: String,
+        /// The value written.
+        wanted: String,
+    },
 }
 
 impl OptionBytesError {
@@ -108,6 +120,7 @@ impl OptionBytesError {
             OptionBytesError::PermanentLock { .. } => "permanent-lock",
             OptionBytesError::ErasesChip => "erases-chip",
             OptionBytesError::Locked => "rdp-level-2",
+            OptionBytesError::NotApplied { .. } => "not-applied",
         }
     }
 
@@ -131,6 +144,9 @@ impl OptionBytesError {
             }
             OptionBytesError::ErasesChip => "confirm that the flash may be erased",
             OptionBytesError::Locked => "nothing can be done through the bootloader",
+            OptionBytesError::NotApplied { .. } => {
+                "the bootloader did not apply the change: check the layout against the chip's reference manual"
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use dfuse::Device;
-use dfuse::device::{OptionBytes, RELOAD_TIMEOUT};
+use dfuse::device::OptionBytes;
 use dfuse::option_bytes::{Allow, Image, Layouts, Reading};
 use dfuse::transport::printable;
 use serde_json::{Value, json};
@@ -190,42 +190,24 @@ fn change(
         for line in diff_lines(&planned) {
             reporter.message(&format!("Changing {line}"));
         }
-        let reset =
-            device.write_option_bytes(&read, &after, allow, &mut |event| reporter.event(event))?;
-        if reset {
-            reporter
-                .message("The board resets to load its option bytes; waiting for it to come back.");
-            device.wait_for_return(RELOAD_TIMEOUT)?;
-        }
-        let back = match device.read_option_bytes(&mut |event| reporter.event(event)) {
-            Ok(back) => back,
-            Err(error)
-                if error.code() == "read-protected" && read.layout.rdp_level(&after) != Some(0) =>
-            {
-                // Most STM32 bootloaders refuse every read once read protection is on.
-                reporter.message(
-                    "Read protection is active: the bootloader no longer shows the option bytes. `dfuse unprotect --yes` removes it, erasing the chip.",
-                );
-                reporter.result(json!({
-                    "result": "ok", "reset": reset, "read_back": false,
-                    "changed": changes_json(&planned),
-                }));
-                return Ok(());
-            }
-            Err(error) => return Err(error.into()),
+        reporter.message(
+            "Writing: the board then resets to load its option bytes, and dfuse waits for it.",
+        );
+        let applied =
+            device.apply_option_bytes(&read, &after, allow, &mut |event| reporter.event(event))?;
+        let reset = applied.reset;
+        let Some(back) = applied.back else {
+            // Most STM32 bootloaders refuse every read once read protection is on.
+            reporter.message(
+                "Read protection is active: the bootloader no longer shows the option bytes. `dfuse unprotect --yes` removes it, erasing the chip.",
+            );
+            reporter.result(json!({
+                "result": "ok", "reset": reset, "read_back": false,
+                "changed": changes_json(&planned),
+            }));
+            return Ok(());
         };
         let took = read.layout.changes(&read.image, &back.image);
-        let missed = read.layout.changes(&back.image, &after);
-        if let Some((now, _)) = missed.first() {
-            return Err(CliError::InvalidArgument {
-                message: format!(
-                    "the option bytes read back after the reset do not hold the change: {} is {}",
-                    printable(&now.name),
-                    printable(&now.value)
-                ),
-                help: "the bootloader did not apply the change: check the layout against the chip's reference manual",
-            });
-        }
         for line in diff_lines(&took) {
             reporter.message(&format!("Now {line}"));
         }

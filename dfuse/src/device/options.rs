@@ -23,6 +23,16 @@ pub struct OptionBytes {
     pub image: Image,
 }
 
+/// What a change of option bytes did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// The board reset to load them.
+    pub reset: bool,
+    /// The option bytes read back, or `None` when read protection now hides
+    /// them (most ST ROMs refuse every read at level 1).
+    pub back: Option<OptionBytes>,
+}
+
 /// How long a board may take to come back after its option bytes were written.
 pub const RELOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -103,6 +113,43 @@ impl Device {
             reset = written == Written::DeviceReset;
         }
         Ok(reset)
+    }
+
+    /// Changes the option bytes read as `read` to `after`: checks the rules,
+    /// writes, waits for the board to come back from its reset, and reads them
+    /// again; a field that does not hold its new value then is an error.
+    pub fn apply_option_bytes(
+        &mut self,
+        read: &OptionBytes,
+        after: &Image,
+        allow: Allow,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Applied, DeviceError> {
+        let reset = self.write_option_bytes(read, after, allow, events)?;
+        if reset {
+            self.wait_for_return(RELOAD_TIMEOUT)?;
+        }
+        let back = match self.read_option_bytes(events) {
+            Ok(back) => back,
+            Err(error)
+                if error.code() == "read-protected" && read.layout.rdp_level(after) != Some(0) =>
+            {
+                return Ok(Applied { reset, back: None });
+            }
+            Err(error) => return Err(error),
+        };
+        if let Some((found, wanted)) = read.layout.changes(&back.image, after).first() {
+            return Err(OptionBytesError::NotApplied {
+                field: found.name.clone(),
+                found: found.value.clone(),
+                wanted: wanted.value.clone(),
+            }
+            .into());
+        }
+        Ok(Applied {
+            reset,
+            back: Some(back),
+        })
     }
 
     /// After a failed erase or write of `sectors` of alternate setting 0:
