@@ -34,6 +34,20 @@ pub struct Options {
     pub device_table: Option<(String, PathBuf)>,
     /// A file the log is also written to.
     pub log_file: Option<PathBuf>,
+    /// The tab shown first.
+    pub tab: Tab,
+}
+
+/// The tabs of the main panel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Tab {
+    /// The file, the memory maps and the flash.
+    #[default]
+    Flash,
+    /// The option bytes, decoded and editable.
+    OptionBytes,
+    /// The memory as a hex view, compared with the file.
+    Memory,
 }
 
 /// A phase under way.
@@ -67,6 +81,10 @@ pub enum Confirm {
     Unprotect,
     /// Mass erase.
     EraseAll,
+    /// Option bytes with read protection level 2: permanent.
+    LockForever,
+    /// Option bytes lowering read protection from level 1 to 0: the flash is erased.
+    LowerProtection,
 }
 
 /// What an open or save dialog is for.
@@ -117,6 +135,12 @@ pub struct App {
     pub log: Log,
     /// A question waiting for an answer.
     pub confirm: Option<Confirm>,
+    /// The tab shown.
+    pub tab: Tab,
+    /// The option-bytes tab.
+    pub options: crate::option_panel::OptionPanel,
+    /// The memory tab.
+    pub memory: crate::hex_view::HexView,
     dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
     plan_key: Option<PlanKey>,
     /// Frames drawn so far.
@@ -201,6 +225,9 @@ impl App {
             outcome: None,
             log,
             confirm: None,
+            tab: options.tab,
+            options: Default::default(),
+            memory: Default::default(),
             dialog: None,
             plan_key: None,
             frames: 0,
@@ -460,6 +487,18 @@ impl App {
                 Report::Event(board, event) => self.progress_event(board, &event),
                 Report::Planned(0, plans) => self.compared = Some(plans),
                 Report::Planned(..) => {}
+                Report::OptionBytes(read) => {
+                    if let Some((location, _)) = self.progress.first() {
+                        let location = location.clone();
+                        self.options.show_read(&location, *read);
+                    }
+                }
+                Report::Memory(alt, pieces) => {
+                    if let Some((location, _)) = self.progress.first() {
+                        let location = location.clone();
+                        self.memory.show_read(&location, alt, pieces);
+                    }
+                }
                 Report::Finished(results) => finished = Some(results),
             }
         }

@@ -8,8 +8,10 @@ use std::thread::JoinHandle;
 
 use dfu_file::Firmware;
 use dfuse::device::{
-    BoardEvent, Erased, FlashJob, FlashOptions, FlashReport, PlanRequest, TargetPlan, flash_boards,
+    BoardEvent, Erased, FlashJob, FlashOptions, FlashReport, OptionBytes, PlanRequest, TargetPlan,
+    flash_boards,
 };
+use dfuse::option_bytes::{Allow, Image};
 use dfuse::plan::Sector;
 use dfuse::session::Event;
 use dfuse::{Board, Device, DeviceError};
@@ -41,6 +43,22 @@ pub enum Action {
     Unprotect,
     /// Leave DFU mode, starting the firmware at this address.
     Leave(u32),
+    /// Read the option bytes.
+    ReadOptionBytes,
+    /// Change the option bytes read as `read` to `after` (the board resets), then read them back.
+    WriteOptionBytes {
+        /// As read.
+        read: Box<OptionBytes>,
+        /// As wanted.
+        after: Image,
+        /// What the change may do that needed a confirmation.
+        allow: Allow,
+    },
+    /// Read every segment of alternate setting `alt` for the memory view.
+    ReadMemory {
+        /// Alternate setting.
+        alt: u8,
+    },
 }
 
 /// A flash: each board plans it, skips what it already holds when
@@ -83,6 +101,9 @@ impl Action {
             Action::Erase { .. } => "Erase",
             Action::Unprotect => "Read-unprotect",
             Action::Leave(_) => "Leave",
+            Action::ReadOptionBytes => "Read option bytes",
+            Action::WriteOptionBytes { .. } => "Write option bytes",
+            Action::ReadMemory { .. } => "Read memory",
         }
     }
 }
@@ -94,6 +115,10 @@ pub enum Report {
     Event(usize, Event),
     /// A board's flash, planned and compared with what it holds, before anything is erased.
     Planned(usize, Vec<TargetPlan>),
+    /// The option bytes as read (after a change: as read back).
+    OptionBytes(Box<OptionBytes>),
+    /// Memory read for the memory view: the alternate setting and its (address, bytes) segments.
+    Memory(u8, Vec<(u32, Vec<u8>)>),
     /// The job ended: each board's location with a summary, or the error.
     Finished(Vec<(String, Result<String, JobError>)>),
 }
@@ -277,6 +302,48 @@ fn perform(device: &mut Device, action: &Action, reporter: &Reporter) -> Result<
             let address = device.leave(Some(*address), &mut on_event)?;
             Ok(format!(
                 "Left DFU mode: the firmware starts at {address:#010X}."
+            ))
+        }
+        Action::ReadOptionBytes => {
+            let read = device.read_option_bytes(&mut on_event)?;
+            let summary = format!("Read the option bytes of {}.", read.layout.family);
+            reporter.report(Report::OptionBytes(Box::new(read)));
+            Ok(summary)
+        }
+        Action::WriteOptionBytes { read, after, allow } => {
+            let applied = device.apply_option_bytes(read, after, *allow, &mut on_event)?;
+            let Some(back) = applied.back else {
+                return Ok("Option bytes written: read protection is active, so the bootloader no longer shows them.".into());
+            };
+            let changed: Vec<String> = read
+                .layout
+                .changes(&read.image, &back.image)
+                .iter()
+                .map(|(old, new)| format!("{} {} -> {}", new.name, old.value, new.value))
+                .collect();
+            reporter.report(Report::OptionBytes(Box::new(back)));
+            let reset = if applied.reset {
+                "the board reset and now shows "
+            } else {
+                "now "
+            };
+            Ok(format!(
+                "Option bytes written: {reset}{}.",
+                changed.join(", ")
+            ))
+        }
+        Action::ReadMemory { alt } => {
+            let segments = device.profile().map(*alt)?.segments.clone();
+            let mut pieces = Vec::new();
+            for segment in segments {
+                let length = segment.end() - u64::from(segment.address);
+                let data = device.read(*alt, segment.address, length, &mut on_event)?;
+                pieces.push((segment.address, data));
+            }
+            let total: usize = pieces.iter().map(|(_, data)| data.len()).sum();
+            reporter.report(Report::Memory(*alt, pieces));
+            Ok(format!(
+                "Read {total} bytes of alt {alt} for the memory view."
             ))
         }
     }

@@ -8,10 +8,12 @@
 pub mod app;
 pub mod devices;
 pub mod file;
+mod hex_view;
 pub mod job;
 pub mod log;
 pub mod memory_view;
+mod option_panel;
 mod view;
 pub mod words;
 
-pub use app::{App, Options};
+pub use app::{App, Options, Tab};

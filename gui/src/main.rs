@@ -35,6 +35,9 @@ struct Args {
     /// Also write the log to this file (appended).
     #[arg(long, value_name = "FILE")]
     log: Option<PathBuf>,
+    /// The tab shown first: flash, option-bytes or memory.
+    #[arg(long, value_enum, default_value = "flash", value_name = "TAB")]
+    tab: dfuse_gui::Tab,
     /// Window size in logical pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1100x760", value_name = "WxH")]
     size: String,
@@ -118,6 +121,7 @@ fn main() -> std::process::ExitCode {
         file: args.file.clone(),
         device_table,
         log_file: args.log.clone(),
+        tab: args.tab,
     };
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

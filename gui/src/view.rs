@@ -2,11 +2,12 @@
 
 use eframe::egui::{self, RichText};
 
-use crate::app::{App, Confirm, DialogPurpose};
+use crate::app::{App, Confirm, DialogPurpose, Tab};
 use crate::job::Action;
 use crate::memory_view::{self, size_text};
 use crate::words::Plain;
 use dfuse::device::count;
+use dfuse::option_bytes::Allow;
 
 impl App {
     /// Draws one frame (and takes in what the worker and the watcher reported).
@@ -56,6 +57,10 @@ impl App {
                 self.ask_for_file(DialogPurpose::Open);
             }
             ui.label(RichText::new("or drop a file on the window").weak());
+            ui.separator();
+            ui.selectable_value(&mut self.tab, Tab::Flash, "Firmware");
+            ui.selectable_value(&mut self.tab, Tab::OptionBytes, "Option bytes");
+            ui.selectable_value(&mut self.tab, Tab::Memory, "Memory");
         });
     }
 
@@ -128,11 +133,17 @@ impl App {
             board.profile.info.product.as_deref().unwrap_or("")
         ));
         ui.separator();
-        self.file_section(ui, &board);
-        ui.separator();
-        self.maps_section(ui, &board);
-        ui.separator();
-        self.actions(ui, &board);
+        match self.tab {
+            Tab::Flash => {
+                self.file_section(ui, &board);
+                ui.separator();
+                self.maps_section(ui, &board);
+                ui.separator();
+                self.actions(ui, &board);
+            }
+            Tab::OptionBytes => self.option_bytes_tab(ui, &board),
+            Tab::Memory => self.memory_tab(ui, &board),
+        }
         self.progress_section(ui);
     }
 
@@ -451,6 +462,16 @@ impl App {
                 "Every sector of the flash is erased. The firmware on the chip is lost.",
                 "Erase everything",
             ),
+            Confirm::LockForever => (
+                "Lock this chip forever?",
+                "Read protection level 2 is permanent: the chip can never again be read, debugged or flashed through its bootloader, and its option bytes can never change again.",
+                "Lock this chip forever",
+            ),
+            Confirm::LowerProtection => (
+                "Lower read protection to level 0?",
+                "Going from level 1 to level 0 makes the chip erase all of its flash. The firmware on it is lost.",
+                "Erase and lower protection",
+            ),
         };
         let mut answer = None;
         egui::Window::new(title)
@@ -472,13 +493,23 @@ impl App {
             Some(true) => {
                 self.confirm = None;
                 let action = match question {
-                    Confirm::Unprotect => Action::Unprotect,
-                    Confirm::EraseAll => Action::Erase {
+                    Confirm::Unprotect => Some(Action::Unprotect),
+                    Confirm::EraseAll => Some(Action::Erase {
                         alt: 0,
                         sectors: Vec::new(),
-                    },
+                    }),
+                    Confirm::LockForever => self.options.write_action(Allow {
+                        permanent_lock: true,
+                        ..Allow::default()
+                    }),
+                    Confirm::LowerProtection => self.options.write_action(Allow {
+                        erase: true,
+                        ..Allow::default()
+                    }),
                 };
-                self.start(action, ctx);
+                if let Some(action) = action {
+                    self.start(action, ctx);
+                }
             }
             Some(false) => self.confirm = None,
             None => {}
@@ -486,7 +517,7 @@ impl App {
     }
 }
 
-fn region_name(board: &dfuse::Board, alt: u8) -> String {
+pub(crate) fn region_name(board: &dfuse::Board, alt: u8) -> String {
     board
         .profile
         .maps()

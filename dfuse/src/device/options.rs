@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use super::Device;
+use super::{Device, Profile};
 use crate::error::DeviceError;
 use crate::memory_map::Sector;
-use crate::option_bytes::{Allow, Image, Layout, OptionBytesError};
+use crate::option_bytes::{Allow, Image, Layout, Layouts, OptionBytesError};
 use crate::plan::{PlanOptions, plan};
 use crate::protocol::Status;
 use crate::session::{Event, Written};
@@ -36,20 +36,19 @@ pub struct Applied {
 /// How long a board may take to come back after its option bytes were written.
 pub const RELOAD_TIMEOUT: Duration = Duration::from_secs(10);
 
-impl Device {
-    /// The layout of this chip's option bytes and the alternate setting that holds them.
-    pub fn option_layout(&self) -> Result<(Layout, u8), DeviceError> {
-        let identity = self.profile.identity();
+impl Profile {
+    /// The first of `layouts` for this chip, and the alternate setting holding its option bytes.
+    pub fn option_layout(&self, layouts: &Layouts) -> Result<(Layout, u8), DeviceError> {
+        let identity = self.identity();
         let layout = identity
             .family
             .as_deref()
-            .and_then(|family| self.layouts.for_chip(family))
+            .and_then(|family| layouts.for_chip(family))
             .ok_or_else(|| OptionBytesError::NoLayout {
                 chip: identity.summary(),
             })?;
         let address = u64::from(layout.rdp_word());
         let alt = self
-            .profile
             .maps()
             .iter()
             .find(|(_, map)| map.segment_at(address).is_some())
@@ -59,6 +58,13 @@ impl Device {
                 address: layout.rdp_word(),
             })?;
         Ok((layout.clone(), alt))
+    }
+}
+
+impl Device {
+    /// The layout of this chip's option bytes and the alternate setting that holds them.
+    pub fn option_layout(&self) -> Result<(Layout, u8), DeviceError> {
+        self.profile.option_layout(&self.layouts)
     }
 
     /// Reads the option bytes: every segment of their alternate setting.
