@@ -352,11 +352,17 @@ impl DeviceTable {
 /// Where the user's device table lives when it exists: `$XDG_CONFIG_HOME/dfuse/devices.toml`,
 /// else `~/.config/dfuse/devices.toml`, else (Windows) `%APPDATA%\dfuse\devices.toml`.
 pub fn user_table_path() -> Option<PathBuf> {
+    user_config_file("devices.toml")
+}
+
+/// The user's configuration file `name` in dfuse's configuration folder, when it exists:
+/// `$XDG_CONFIG_HOME/dfuse/`, else `~/.config/dfuse/`, else (Windows) `%APPDATA%\dfuse\`.
+pub fn user_config_file(name: &str) -> Option<PathBuf> {
     std::env::var_os("XDG_CONFIG_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))
         .or_else(|| std::env::var_os("APPDATA").map(PathBuf::from))
-        .map(|config| config.join("dfuse").join("devices.toml"))
+        .map(|config| config.join("dfuse").join(name))
         .filter(|path| path.exists())
 }
 

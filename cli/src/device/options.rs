@@ -48,14 +48,18 @@ Examples:
 /// Where the option-byte layouts come from.
 #[derive(Args, Debug, Clone)]
 pub struct LayoutArgs {
-    /// An option-byte layout file consulted before the built-in ones (format: docs/OPTION-BYTES.md).
+    /// An option-byte layout file consulted before the built-in ones (format: docs/OPTION-BYTES.md; default: $XDG_CONFIG_HOME/dfuse/option-bytes.toml, if present).
     #[arg(long, value_name = "FILE")]
     layout: Option<PathBuf>,
 }
 
 impl LayoutArgs {
     fn layouts(&self) -> Result<Layouts, CliError> {
-        let user = match &self.layout {
+        let path = self
+            .layout
+            .clone()
+            .or_else(|| dfuse::matching::user_config_file("option-bytes.toml"));
+        let user = match &path {
             Some(path) => {
                 let text = String::from_utf8(read_input(path)?).map_err(|_| {
                     CliError::Usage(format!("{} is not a text file", path.display()))
