@@ -52,14 +52,25 @@ pub enum CliError {
         failed: Vec<(String, DeviceError)>,
         /// How many boards there were.
         of: usize,
+        /// Every board's result, for the JSON result object.
+        boards: Vec<serde_json::Value>,
     },
     /// `dfuse verify`: the device does not hold the file.
     Differs {
         /// The first differing address.
         first: u64,
+        /// The device, the bytes compared and the differing ranges, for the JSON result object.
+        details: serde_json::Value,
     },
     /// The device table could not be used.
     Table(dfuse::matching::TableError),
+    /// An error whose JSON result object also carries what was found (e.g. a file's info).
+    Detailed {
+        /// The error.
+        error: Box<CliError>,
+        /// Fields added to its JSON result object.
+        details: serde_json::Value,
+    },
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -74,7 +85,13 @@ pub enum CliError {
 impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(match self {
+        ExitCode::from(self.exit_number())
+    }
+
+    /// The exit code as a number.
+    pub fn exit_number(&self) -> u8 {
+        match self {
+            CliError::Detailed { error, .. } => error.exit_number(),
             CliError::Usage(_) => 2,
             CliError::BadInput { .. }
             | CliError::Refused { .. }
@@ -96,74 +113,136 @@ impl CliError {
                     5
                 }
             }
-        })
+        }
     }
 
-    /// Prints the error and what to do about it to standard error.
-    pub fn report(&self) {
+    /// A stable identifier of the kind of failure, for scripts.
+    pub fn code(&self) -> String {
         match self {
-            CliError::Usage(message) => {
-                eprintln!("error: {message}");
-                eprintln!("  help: see `dfuse --help` and the --help of the command");
-            }
-            CliError::BadInput { path, error } => {
-                eprintln!("error[{}]: {}: {error}", error.code(), path.display());
-                eprintln!("  help: {}", error.help());
-            }
-            CliError::InvalidArgument { message, help } => {
-                eprintln!("error: {message}");
-                eprintln!("  help: {help}");
-            }
-            CliError::Device(error) => {
-                eprintln!("error[{}]: {error}", error.code());
-                if let DeviceError::Cancelled { .. } = error {
-                    eprintln!("  {}", cancelled(error));
-                }
-                eprintln!("  help: {}", device_help(error));
-            }
-            CliError::Boards { failed, of } => {
+            CliError::Detailed { error, .. } => error.code(),
+            CliError::Usage(_) => "usage".into(),
+            CliError::BadInput { error, .. } => error.code().into(),
+            CliError::Refused { .. } => "refused".into(),
+            CliError::InvalidArgument { .. } => "invalid-argument".into(),
+            CliError::Device(error) => error.code().into(),
+            CliError::Boards { .. } => "boards-failed".into(),
+            CliError::Differs { .. } => "differs".into(),
+            CliError::Table(error) => error.code().into(),
+            CliError::Io { .. } => "io".into(),
+        }
+    }
+
+    /// What went wrong, in one line.
+    pub fn message(&self) -> String {
+        match self {
+            CliError::Detailed { error, .. } => error.message(),
+            CliError::Usage(message) | CliError::InvalidArgument { message, .. } => message.clone(),
+            CliError::BadInput { path, error } => format!("{}: {error}", path.display()),
+            CliError::Refused { path, reason } => format!("{}: {reason}", path.display()),
+            CliError::Device(error) => error.to_string(),
+            CliError::Boards { failed, of, .. } => {
                 let names: Vec<&str> = failed.iter().map(|(board, _)| board.as_str()).collect();
-                eprintln!(
-                    "error[boards-failed]: {} of {of} boards failed: {}",
+                format!(
+                    "{} of {of} boards failed: {}",
                     failed.len(),
                     names.join(", ")
-                );
-                for (board, error) in failed {
-                    eprintln!("  {board}: error[{}]: {error}", error.code());
-                    eprintln!("    help: {}", device_help(error));
-                }
-                eprintln!(
-                    "  help: the other boards succeeded; flash the failed ones again with --device <location>"
-                );
+                )
             }
-            CliError::Differs { first } => {
-                eprintln!(
-                    "error[differs]: the device does not hold the file; the first difference is at {first:#010X}"
-                );
-                eprintln!(
-                    "  help: flash the file (`dfuse flash` rewrites only the sectors that differ)"
-                );
-            }
-            CliError::Table(error) => {
-                eprintln!("error[{}]: bad device table: {error}", error.code());
-                eprintln!("  help: {}", error.help());
-            }
-            CliError::Refused { path, reason } => {
-                eprintln!("error: {}: {reason}", path.display());
-            }
+            CliError::Differs { first, .. } => format!(
+                "the device does not hold the file; the first difference is at {first:#010X}"
+            ),
+            CliError::Table(error) => format!("bad device table: {error}"),
             CliError::Io {
                 path,
                 action,
                 error,
-            } => {
-                eprintln!("error: cannot {action} {}: {error}", path.display());
-                eprintln!("  help: {}", io_help(error.kind()));
-            }
+            } => format!("cannot {action} {}: {error}", path.display()),
         }
+    }
+
+    /// What to do about it.
+    pub fn help(&self) -> String {
+        match self {
+            CliError::Detailed { error, .. } => error.help(),
+            CliError::Usage(_) => "see `dfuse --help` and the --help of the command".into(),
+            CliError::BadInput { error, .. } => error.help().into(),
+            CliError::Refused { .. } => "check the file and the options given for it".into(),
+            CliError::InvalidArgument { help, .. } => (*help).into(),
+            CliError::Device(error) => device_help(error),
+            CliError::Boards { .. } => {
+                "the other boards succeeded; flash the failed ones again with --device <location>"
+                    .into()
+            }
+            CliError::Differs { .. } => {
+                "flash the file (`dfuse flash` rewrites only the sectors that differ)".into()
+            }
+            CliError::Table(error) => error.help().into(),
+            CliError::Io { error, .. } => io_help(error.kind()).into(),
+        }
+    }
+
+    /// The JSON result object of a failed command (schema 1).
+    pub fn json(&self) -> serde_json::Value {
+        let mut object = serde_json::json!({
+            "schema": crate::output::JSON_SCHEMA,
+            "result": "error",
+            "exit": self.exit_number(),
+            "code": self.code(),
+            "message": self.message(),
+            "help": self.help(),
+        });
+        match self {
+            CliError::Differs { details, .. } | CliError::Detailed { details, .. } => {
+                if let (Some(object), Some(details)) = (object.as_object_mut(), details.as_object())
+                {
+                    object.extend(details.clone());
+                }
+            }
+            CliError::Boards { boards, .. } => object["boards"] = boards.clone().into(),
+            CliError::Device(DeviceError::Cancelled { .. }) => {
+                object["cancelled"] = cancelled(self.device_error()).into();
+            }
+            _ => {}
+        }
+        object
+    }
+
+    fn device_error(&self) -> &DeviceError {
+        match self {
+            CliError::Device(error) => error,
+            _ => unreachable!("only called for device errors"),
+        }
+    }
+
+    /// Prints the error for people on standard error.
+    pub fn report(&self) {
+        if let CliError::Detailed { error, .. } = self {
+            return error.report();
+        }
+        let code = match self {
+            CliError::Usage(_)
+            | CliError::InvalidArgument { .. }
+            | CliError::Refused { .. }
+            | CliError::Io { .. } => String::new(),
+            _ => format!("[{}]", self.code()),
+        };
+        eprintln!("error{code}: {}", self.message());
+        match self {
+            CliError::Device(error @ DeviceError::Cancelled { .. }) => {
+                eprintln!("  {}", cancelled(error));
+            }
+            CliError::Boards { failed, .. } => {
+                for (board, error) in failed {
+                    eprintln!("  {board}: error[{}]: {error}", error.code());
+                    eprintln!("    help: {}", device_help(error));
+                }
+            }
+            _ => {}
+        }
+        eprintln!("  help: {}", self.help());
     }
 }
 
-/// The library's advice, worded for the command line where a flag or command does the job.
 fn device_help(error: &DeviceError) -> String {
     if let DeviceError::WriteProtected { field, .. } = error {
         return format!(
@@ -200,6 +279,7 @@ fn device_help(error: &DeviceError) -> String {
         }
         "no-match" => "choose one of the boards present with --device, --serial or --vid-pid",
         "short-read" => "read less (--length): `dfuse info` shows where the memory ends",
+        "not-readable" => "choose --address and --length inside the memory `dfuse info` shows",
         "not-erasable" => {
             "choose --address and --length inside erasable memory: `dfuse info` shows the sectors"
         }

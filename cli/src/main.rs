@@ -71,9 +71,25 @@ fn restore_sigpipe() {
     }
 }
 
+/// True when the command line asks for JSON output (also for arguments clap refuses).
+fn json_asked() -> bool {
+    std::env::args_os().skip(1).any(|arg| arg == "--json")
+}
+
 fn main() -> ExitCode {
     restore_sigpipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if json_asked() && error.use_stderr() => {
+            let _ = error.print();
+            let rendered = error.render().to_string();
+            let first = rendered.lines().next().unwrap_or_default();
+            let usage = CliError::Usage(first.trim_start_matches("error: ").to_owned());
+            output::print_json(usage.json());
+            return usage.exit_code();
+        }
+        Err(error) => error.exit(),
+    };
     let result: Result<(), CliError> = match cli.command {
         Command::File(command) => file::run(command),
         Command::Memmap(args) => memmap::run(args),
@@ -94,6 +110,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             error.report();
+            if json_asked() {
+                output::print_json(error.json());
+            }
             error.exit_code()
         }
     }

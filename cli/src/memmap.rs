@@ -84,7 +84,9 @@ pub fn run(args: MemmapArgs) -> Result<(), CliError> {
 fn print_json(parsed: &Parsed) {
     let map = MapJson::new(&parsed.map, &parsed.warnings);
     // Serialising these plain structs cannot fail.
-    println!("{}", serde_json::to_string_pretty(&map).unwrap_or_default());
+    let mut value = serde_json::to_value(&map).unwrap_or_default();
+    value["result"] = "ok".into();
+    crate::output::print_json(value);
 }
 
 fn print_text(parsed: &Parsed) {

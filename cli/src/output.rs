@@ -5,6 +5,17 @@ use std::path::Path;
 
 use crate::exit::CliError;
 
+/// The version of dfuse's JSON output, in every object it prints.
+pub const JSON_SCHEMA: u32 = 1;
+
+/// Prints `value` as one JSON line, with the schema version added to an object.
+pub fn print_json(mut value: serde_json::Value) {
+    if let Some(object) = value.as_object_mut() {
+        object.insert("schema".into(), JSON_SCHEMA.into());
+    }
+    println!("{value}");
+}
+
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     dfuse::output::write_atomically(path, bytes).map_err(|error| match error.kind() {

@@ -20,6 +20,8 @@ fn json_of_the_example_dfu_matches_the_documented_schema_exactly() {
     assert_eq!(
         json(&output),
         json!({
+            "schema": 1,
+            "result": "ok",
             "format": "dfuse",
             "suffix": {"vid": 0x0483, "pid": 0xDF11, "bcd_device": 0xFFFF, "bcd_dfu": 0x011A, "crc_ok": true},
             "targets": [{"alt": 0, "name": "Internal Flash", "elements": example_elements()}],
@@ -40,6 +42,8 @@ fn hex_srec_and_elf_describe_the_same_firmware() {
         assert_eq!(
             json(&output),
             json!({
+                "schema": 1,
+                "result": "ok",
                 "format": format,
                 "suffix": null,
                 "targets": [{"alt": 0, "name": null, "elements": example_elements()}],

@@ -20,6 +20,8 @@ fn json_of_an_stm32f407_flash_map() {
     assert_eq!(
         json(&out),
         json!({
+            "schema": 1,
+            "result": "ok",
             "name": "Internal Flash",
             "segments": [
                 segment(0x0800_0000, 16384, 4),

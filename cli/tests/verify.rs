@@ -38,7 +38,9 @@ fn verify_says_whether_the_board_holds_the_file_and_where_it_differs() {
     assert_eq!(json.status.code(), Some(6));
     let last: serde_json::Value =
         serde_json::from_str(stdout(&json).lines().last().unwrap()).unwrap();
-    assert_eq!(last["result"], "differs");
+    assert_eq!(last["result"], "error");
+    assert_eq!(last["code"], "differs");
+    assert_eq!(last["exit"], 6);
     assert_eq!(last["differences"][0]["start"], 0x0800_0064);
     assert_eq!(last["differences"][0]["end"], 0x0800_0065);
     // Nothing was written: the board still holds the example.

@@ -364,7 +364,30 @@ impl Device {
         Ok(report)
     }
 
+    /// Refuses, before any request, a read of `length` bytes at `address` of
+    /// `alt` that is not all readable memory of its map.
+    pub fn check_readable(&self, alt: u8, address: u32, length: u64) -> Result<(), DeviceError> {
+        let map = self.profile.map(alt)?;
+        let start = u64::from(address);
+        let end = start + length.max(1);
+        let refuse = |why| DeviceError::NotReadable {
+            start,
+            last: end - 1,
+            region: map.name.clone(),
+            why,
+            covered: covered(map),
+        };
+        let covering = map
+            .sectors_covering(start, end)
+            .map_err(|_| refuse("there is no memory there"))?;
+        if covering.iter().any(|(_, segment)| !segment.access.readable) {
+            return Err(refuse("that memory is not readable"));
+        }
+        Ok(())
+    }
+
     /// Reads `length` bytes at `address` of alternate setting `alt`; all of them or an error.
+    /// A range outside the memory map is refused before any request.
     pub fn read(
         &mut self,
         alt: u8,
@@ -372,6 +395,7 @@ impl Device {
         length: u64,
         events: &mut dyn FnMut(&Event),
     ) -> Result<Vec<u8>, DeviceError> {
+        self.check_readable(alt, address, length)?;
         let data = self
             .session(alt, events)?
             .upload(address, length, Phase::Read)?;
@@ -412,6 +436,12 @@ impl Device {
         let format = DumpFormat::of(path).map_err(|reason| DeviceError::Output {
             path: path.to_owned(),
             reason,
+        })?;
+        // Everything that can be checked first: the range, and that the file can be written.
+        self.check_readable(alt, address, length)?;
+        crate::output::check_writable(path).map_err(|error| DeviceError::Output {
+            path: path.to_owned(),
+            reason: error.to_string(),
         })?;
         let data = self.read(alt, address, length, events)?;
         let info = self.info();
@@ -508,6 +538,23 @@ impl Device {
     pub fn close(mut self) -> Result<(), DeviceError> {
         self.link.close()
     }
+}
+
+/// The address ranges `map` covers, adjacent segments joined: "0x08000000-0x080FFFFF".
+fn covered(map: &crate::memory_map::MemoryMap) -> String {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for segment in &map.segments {
+        let (start, end) = (u64::from(segment.address), segment.end());
+        match ranges.last_mut() {
+            Some(last) if last.1 == start => last.1 = end,
+            _ => ranges.push((start, end)),
+        }
+    }
+    ranges
+        .iter()
+        .map(|(start, end)| format!("{start:#010X}-{:#010X}", end - 1))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// True when the device refused an upload (read protection) rather than failed.

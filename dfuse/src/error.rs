@@ -159,6 +159,20 @@ pub enum DeviceError {
     /// The requested alternate setting does not exist or has no memory map.
     #[error("{0}")]
     Target(String),
+    /// A range to read that is not all readable memory: refused before any request.
+    #[error("cannot read {start:#010X}-{last:#010X} of {region:?}: {why}; it covers {covered}")]
+    NotReadable {
+        /// The first address asked for.
+        start: u64,
+        /// The last address asked for.
+        last: u64,
+        /// The region's name.
+        region: String,
+        /// Why.
+        why: &'static str,
+        /// The address ranges the region covers.
+        covered: String,
+    },
     /// A range to erase that is not all erasable memory.
     #[error("cannot erase {address:#010X} in {region:?}: {why}")]
     NotErasable {
@@ -264,6 +278,7 @@ impl DeviceError {
         "wrong-state",
         "short-upload",
         "write-protected",
+        "not-readable",
         "bad-layout",
         "no-layout",
         "no-option-bytes",
@@ -302,6 +317,7 @@ impl DeviceError {
             DeviceError::ForeignFile { .. } => "foreign-file",
             DeviceError::Target(_) => "no-such-alt",
             DeviceError::NotErasable { .. } => "not-erasable",
+            DeviceError::NotReadable { .. } => "not-readable",
             DeviceError::Unsupported(_) => "unsupported-device",
             DeviceError::Cancelled { .. } => "cancelled",
             DeviceError::Output { .. } => "bad-output",
@@ -333,6 +349,7 @@ impl DeviceError {
                 | DeviceError::ForeignFile { .. }
                 | DeviceError::Target(_)
                 | DeviceError::NotErasable { .. }
+                | DeviceError::NotReadable { .. }
                 | DeviceError::Output { .. }
         ) || matches!(
             self,
@@ -405,6 +422,9 @@ impl DeviceError {
             }
             DeviceError::NotErasable { .. } => {
                 "choose a range inside erasable memory: the memory map shows which sectors can be erased"
+            }
+            DeviceError::NotReadable { .. } => {
+                "choose a range inside readable memory: the memory map shows where the region's memory is"
             }
             DeviceError::Unsupported(_) => {
                 "use dfu-util for plain DFU devices; if this one does speak DfuSe, add a record for it to your device table"
@@ -519,6 +539,13 @@ mod tests {
                 address: 0,
                 region: "Flash".into(),
                 why: "no memory there",
+            },
+            DeviceError::NotReadable {
+                start: 0,
+                last: 1,
+                region: "Flash".into(),
+                why: "there is no memory there",
+                covered: "0x08000000-0x080FFFFF".into(),
             },
             DeviceError::Unsupported("plain DFU".into()),
             DeviceError::Cancelled {

@@ -8,6 +8,29 @@ use std::path::Path;
 ///
 /// A `path` that names no file fails with [`io::ErrorKind::InvalidInput`].
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = temporary_beside(path)?;
+    let result = fs::File::create(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+/// Checks, before any work, that [`write_atomically`] can write `path`: creates and removes
+/// the temporary file it would use.
+pub fn check_writable(path: &Path) -> io::Result<()> {
+    let temp = temporary_beside(path)?;
+    fs::File::create(&temp)?;
+    fs::remove_file(&temp)
+}
+
+/// The temporary file beside `path` that [`write_atomically`] writes first.
+fn temporary_beside(path: &Path) -> io::Result<std::path::PathBuf> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
@@ -21,17 +44,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut temp_name = std::ffi::OsString::from(".");
     temp_name.push(file_name);
     temp_name.push(format!(".{}.partial", std::process::id()));
-    let temp = dir.join(temp_name);
-    let result = fs::File::create(&temp)
-        .and_then(|mut file| {
-            file.write_all(bytes)?;
-            file.sync_all()
-        })
-        .and_then(|()| fs::rename(&temp, path));
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
+    Ok(dir.join(temp_name))
 }
 
 #[cfg(test)]

@@ -159,7 +159,7 @@ fn cases() -> Vec<Case> {
         case("compare", "none: a blank board", FlashIncremental, |_| {}, ok),
         case("read", "uploads refused (read protection)", Read(FLASH), |s| fault(s, Fault::UploadRefused), Some("read-protected")),
         case("read", "UPLOAD cut short inside the memory", Read(FLASH), |s| fault(s, Fault::ShortUpload { nth_upload: 1 }), Some("short-upload")),
-        case("read", "none: past the end of the memory", Read(0x080F_F000), |_| {}, Some("short-read")),
+        case("read", "none: past the end of the memory (refused before any request)", Read(0x080F_F000), |_| {}, Some("not-readable")),
         case("read", "gone mid-read", Read(FLASH), |s| fault(s, Fault::Disconnect { nth_request: 6 }), Some("request-failed")),
         case("mass erase", "none", MassErase, |_| {}, ok),
         case("mass erase", "errERASE", MassErase, |s| fault(s, Fault::Status { nth_dnload: 0, status: Status::ErrErase }), Some("device-status")),

@@ -164,8 +164,15 @@ fn a_short_upload_inside_the_memory_is_a_device_fault_past_its_end_a_refusal() {
     let error = device.read(0, FLASH, 8192, &mut |_| {}).unwrap_err();
     assert_eq!(error.code(), "short-upload", "{error}");
     assert!(!error.is_refusal(), "a device fault: exit code 5");
-    // Past the end of the F072's 128 KiB: what was asked for does not exist.
+    // Past the end of the F072's 128 KiB: what was asked for does not exist,
+    // refused before any request.
+    let sent = board.chip().lock().unwrap().log().len();
     let error = device.read(0, 0x0801_F000, 8192, &mut |_| {}).unwrap_err();
-    assert_eq!(error.code(), "short-read", "{error}");
+    assert_eq!(error.code(), "not-readable", "{error}");
     assert!(error.is_refusal(), "bad input: exit code 3");
+    assert_eq!(
+        board.chip().lock().unwrap().log().len(),
+        sent,
+        "nothing sent"
+    );
 }

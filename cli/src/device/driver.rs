@@ -22,6 +22,9 @@ pub struct DriverArgs {
     /// INF models to rank: NTx86, NTamd64 or NTarm64.
     #[arg(long, default_value = "NTamd64")]
     arch: String,
+    /// Print one JSON object: each device with its IDs, bound driver and ranked INF entries.
+    #[arg(long)]
+    json: bool,
 }
 
 fn ids(info: &DeviceInfo) -> UsbIds {
@@ -41,12 +44,33 @@ pub fn run(args: DriverArgs) -> Result<(), CliError> {
         .into_iter()
         .map(|board| (board.profile.info, board.driver))
         .collect();
+    let inf = Inf::parse(SHIPPED_INF)
+        .map_err(|e| CliError::Usage(format!("the shipped INF is broken: {e}")))?;
+    if args.json {
+        let list: Vec<serde_json::Value> = devices
+            .iter()
+            .map(|(info, driver)| {
+                let ids = ids(info);
+                let ranked: Vec<String> = rank(&inf, &ids, &args.arch)
+                    .iter()
+                    .map(|m| m.explain())
+                    .collect();
+                serde_json::json!({
+                    "location": info.location, "vid": info.vid, "pid": info.pid,
+                    "hardware_ids": ids.hardware_ids(), "compatible_ids": ids.compatible_ids(),
+                    "driver": driver,
+                    "advice": driver.as_deref().and_then(dfuse::usb::driver_advice),
+                    "inf_matches": ranked,
+                })
+            })
+            .collect();
+        crate::output::print_json(serde_json::json!({"result": "ok", "devices": list}));
+        return Ok(());
+    }
     if devices.is_empty() {
         println!("No DfuSe devices found.");
         return Ok(());
     }
-    let inf = Inf::parse(SHIPPED_INF)
-        .map_err(|e| CliError::Usage(format!("the shipped INF is broken: {e}")))?;
     for (info, driver) in &devices {
         let ids = ids(info);
         println!("{}  {:04X}:{:04X}", info.location, info.vid, info.pid);

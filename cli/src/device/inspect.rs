@@ -138,7 +138,7 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
                 value
             })
             .collect();
-        println!("{}", json!({"devices": list}));
+        crate::output::print_json(json!({"result": "ok", "devices": list}));
     } else if boards.is_empty() {
         println!(
             "No DfuSe devices found. Put the board in DFU mode (BOOT0 high, then reset){}",
@@ -175,7 +175,8 @@ pub fn info(args: InfoArgs) -> Result<(), CliError> {
                 Some(Err(error)) => json!({"error": error.code(), "message": error.to_string()}),
                 None => Value::Null,
             };
-            println!("{value}");
+            value["result"] = "ok".into();
+            crate::output::print_json(value);
         } else {
             print_text(device.profile());
             match &options {
@@ -200,7 +201,7 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
     let report = |event: &str, info: &DeviceInfo| {
         if args.json {
             let profile = Profile::new(info.clone(), &table);
-            println!("{}", json!({"event": event, "device": describe(&profile)}));
+            crate::output::print_json(json!({"event": event, "device": describe(&profile)}));
         } else {
             println!("{event}: {}", dfuse::select::describe(info).trim());
         }

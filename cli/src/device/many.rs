@@ -9,6 +9,8 @@ use dfuse::device::{BoardEvent, BoardResult, FlashJob, flash_boards};
 use indicatif::{MultiProgress, ProgressDrawTarget};
 use serde_json::json;
 
+use crate::output::print_json;
+
 use super::flash::{describe_plan, report_json};
 use super::report::{OutputArgs, Reporter};
 use crate::exit::CliError;
@@ -58,15 +60,12 @@ pub fn flash(boards: &[Board], job: &FlashJob, output: OutputArgs) -> Result<(),
         });
     }
     let _ = multi.clear();
-    if output.json {
-        let boards: Vec<_> = results.iter().map(board_json).collect();
-        let all_ok = results.iter().all(|b| b.result.is_ok());
-        println!(
-            "{}",
-            json!({"result": if all_ok { "ok" } else { "failed" }, "boards": boards})
-        );
-    } else {
+    let board_results: Vec<_> = results.iter().map(board_json).collect();
+    let all_ok = results.iter().all(|b| b.result.is_ok());
+    if !output.json {
         print_table(&results);
+    } else if all_ok {
+        print_json(json!({"result": "ok", "boards": board_results}));
     }
     let failed: Vec<_> = results
         .into_iter()
@@ -75,9 +74,11 @@ pub fn flash(boards: &[Board], job: &FlashJob, output: OutputArgs) -> Result<(),
     if failed.is_empty() {
         Ok(())
     } else {
+        // With --json, the error result object carries every board's result.
         Err(CliError::Boards {
             failed,
             of: boards.len(),
+            boards: board_results,
         })
     }
 }

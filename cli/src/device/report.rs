@@ -195,7 +195,7 @@ impl Reporter {
         if let (Some(board), Some(object)) = (&self.board, value.as_object_mut()) {
             object.insert("device".into(), board.label.clone().into());
         }
-        println!("{value}");
+        crate::output::print_json(value);
     }
 }
 

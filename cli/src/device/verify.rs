@@ -77,12 +77,11 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         if differences.len() > SHOWN {
             reporter.message(&format!("  ... and {} more", differences.len() - SHOWN));
         }
-        reporter.result(
-            json!({"result": "differs", "device": location, "bytes": bytes,
-            "differing_bytes": differing, "differences": ranges}),
-        );
+        // With --json, the error result object carries the differences.
         Err(CliError::Differs {
             first: differences[0].start,
+            details: json!({"device": location, "bytes": bytes,
+                "differing_bytes": differing, "differences": ranges}),
         })
     })
 }

@@ -82,6 +82,9 @@ pub struct ConvertArgs {
     /// Convert a file whose suffix CRC does not match (a new, correct CRC is written).
     #[arg(long)]
     ignore_crc: bool,
+    /// Print one JSON result object instead of the summary line.
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: ConvertArgs) -> Result<(), CliError> {
@@ -135,11 +138,18 @@ pub fn run(args: ConvertArgs) -> Result<(), CliError> {
     };
     write_atomically(&args.output, &bytes)?;
     let data: u64 = targets.iter().map(|t| t.image.len()).sum();
-    println!(
-        "wrote {} ({} bytes): {summary}; {data} bytes of data",
-        args.output.display(),
-        bytes.len()
-    );
+    if args.json {
+        crate::output::print_json(serde_json::json!({
+            "result": "ok", "output": args.output, "bytes": bytes.len(), "data": data,
+            "summary": summary,
+        }));
+    } else {
+        println!(
+            "wrote {} ({} bytes): {summary}; {data} bytes of data",
+            args.output.display(),
+            bytes.len()
+        );
+    }
     Ok(())
 }
 

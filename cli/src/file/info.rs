@@ -70,16 +70,30 @@ pub fn run(args: InfoArgs) -> Result<(), CliError> {
             "raw data has no address: addresses are shown from 0x00000000 (pass --address to place it)".into(),
         );
     }
+    let crc_error = firmware.suffix.and_then(|s| s.crc_error());
     if args.json {
-        print_json(&firmware);
-    } else {
-        print_text(
-            &args.input.file.display().to_string(),
-            bytes.len(),
-            &firmware,
-        );
+        let info = info_json(&firmware);
+        if let Some(error) = crc_error {
+            // The one result object is the error's, with what the file holds.
+            return Err(CliError::Detailed {
+                error: Box::new(CliError::BadInput {
+                    path: args.input.file,
+                    error,
+                }),
+                details: info,
+            });
+        }
+        let mut info = info;
+        info["result"] = "ok".into();
+        crate::output::print_json(info);
+        return Ok(());
     }
-    match firmware.suffix.and_then(|s| s.crc_error()) {
+    print_text(
+        &args.input.file.display().to_string(),
+        bytes.len(),
+        &firmware,
+    );
+    match crc_error {
         Some(error) => Err(CliError::BadInput {
             path: args.input.file,
             error,
@@ -88,7 +102,8 @@ pub fn run(args: InfoArgs) -> Result<(), CliError> {
     }
 }
 
-fn print_json(firmware: &Firmware) {
+/// What the file holds, as JSON.
+fn info_json(firmware: &Firmware) -> serde_json::Value {
     let info = InfoJson {
         format: firmware.format.name(),
         suffix: firmware.suffix.map(|s| SuffixJson {
@@ -117,10 +132,7 @@ fn print_json(firmware: &Firmware) {
         warnings: &firmware.warnings,
     };
     // Serialising these plain structs cannot fail.
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&info).unwrap_or_default()
-    );
+    serde_json::to_value(&info).unwrap_or_default()
 }
 
 fn print_text(path: &str, file_len: usize, firmware: &Firmware) {

@@ -1,0 +1,208 @@
+//! With --json, every command ends with exactly one result object, failures
+//! included: `{"schema": 1, "result": "error", "exit", "code", "message", "help"}`.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{dfuse, example, p, stdout};
+
+/// The JSON objects `args` printed; asserts each line is one and carries the schema.
+fn objects(args: &[&str]) -> (Vec<serde_json::Value>, i32) {
+    let output = dfuse(args);
+    let text = stdout(&output);
+    let objects = text
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("{args:?}: not a JSON line ({e}): {line}"));
+            assert_eq!(value["schema"], 1, "{args:?}: {line}");
+            value
+        })
+        .collect();
+    (objects, output.status.code().unwrap_or(-1))
+}
+
+/// Runs `args`, expecting a failure with exit `exit` and error code `code` as the one result object.
+#[track_caller]
+fn fails(args: &[&str], exit: i32, code: &str) {
+    let (objects, status) = objects(args);
+    assert_eq!(status, exit, "{args:?}: {objects:?}");
+    let results: Vec<_> = objects
+        .iter()
+        .filter(|o| o.get("result").is_some())
+        .collect();
+    assert_eq!(
+        results.len(),
+        1,
+        "{args:?}: exactly one result object: {objects:?}"
+    );
+    let result = results[0];
+    assert!(
+        std::ptr::eq(result, objects.last().unwrap()),
+        "{args:?}: the result object comes last"
+    );
+    assert_eq!(result["result"], "error", "{args:?}");
+    assert_eq!(result["exit"], exit, "{args:?}");
+    assert_eq!(result["code"], code, "{args:?}: {result}");
+    for field in ["message", "help"] {
+        assert!(
+            result[field].as_str().is_some_and(|s| !s.is_empty()),
+            "{args:?}: {field} missing: {result}"
+        );
+    }
+}
+
+/// The subcommands `dfuse --help` lists.
+fn subcommands() -> BTreeSet<String> {
+    let help = stdout(&dfuse(["--help"]));
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_subcommand_fails_with_one_json_result_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.hex");
+    let missing = p(&missing);
+    let bin = example("blinky-f407.bin");
+    let out = dir.path().join("out.bin");
+    let f407 = ["--device", "sim:stm32f407", "--json"];
+    let with = |args: &[&'static str]| -> Vec<String> {
+        args.iter()
+            .map(|s| s.to_string())
+            .chain(f407.iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let run = |args: Vec<String>, exit: i32, code: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        fails(&args, exit, code);
+    };
+    let mut covered = BTreeSet::new();
+    let mut case = |name: &str, args: Vec<String>, exit: i32, code: &str| {
+        covered.insert(name.to_owned());
+        run(args, exit, code);
+    };
+    let strings = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+
+    case(
+        "file",
+        strings(&["file", "info", missing, "--json"]),
+        4,
+        "io",
+    );
+    case(
+        "file",
+        strings(&["file", "convert", p(&bin), "-o", p(&out), "--json"]),
+        3,
+        "missing-address",
+    );
+    let mut flash = with(&["flash"]);
+    flash.insert(1, missing.into());
+    case("flash", flash, 4, "io");
+    let mut flash_bin = with(&["flash"]);
+    flash_bin.insert(1, p(&bin).into());
+    case("flash", flash_bin, 3, "missing-address");
+    let mut verify = with(&["verify"]);
+    verify.insert(1, missing.into());
+    case("verify", verify, 4, "io");
+    let mut read = with(&["read", "--address", "0x09000000", "--length", "16", "-o"]);
+    read.insert(6, p(&out).into());
+    case("read", read, 3, "not-readable");
+    case(
+        "dump",
+        with(&["dump", "--address", "0x09000000"]),
+        3,
+        "not-readable",
+    );
+    case(
+        "erase",
+        with(&["erase", "--address", "0x09000000", "--length", "1"]),
+        3,
+        "not-erasable",
+    );
+    case("unprotect", with(&["unprotect"]), 2, "usage");
+    case(
+        "leave",
+        strings(&["leave", "--device", "sim:nochip", "--json"]),
+        2,
+        "usage",
+    );
+    case(
+        "list",
+        strings(&["list", "--vid-pid", "nonsense", "--json"]),
+        2,
+        "usage",
+    );
+    case(
+        "info",
+        strings(&["info", "--device", "sim:nochip", "--json"]),
+        2,
+        "usage",
+    );
+    case(
+        "driver",
+        strings(&["driver", "--device", "sim:nochip", "--json"]),
+        2,
+        "usage",
+    );
+    case(
+        "memmap",
+        strings(&["memmap", "no layout here", "--json"]),
+        3,
+        "invalid-argument",
+    );
+    case(
+        "option-bytes",
+        with(&["option-bytes", "set", "bor=off"]),
+        3,
+        "unknown-field",
+    );
+    case(
+        "protect",
+        strings(&["protect", "--device", "sim:gd32vf103", "--json"]),
+        3,
+        "no-layout",
+    );
+    // Arguments clap refuses: a usage error, as JSON too.
+    case("flash", strings(&["flash", "--json"]), 2, "usage");
+
+    let listed = subcommands();
+    let untested: Vec<_> = listed.difference(&covered).collect();
+    assert!(
+        untested.is_empty(),
+        "subcommands without a --json failure case: {untested:?}"
+    );
+}
+
+#[test]
+fn a_failed_verify_and_a_failed_board_carry_their_details_in_the_one_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("board");
+    let device = [
+        "--device",
+        "sim:stm32f407",
+        "--sim-state",
+        p(&state),
+        "--json",
+    ];
+    let hex = example("blinky-f407.hex");
+    let mut args = vec!["verify", p(&hex)];
+    args.extend_from_slice(&device);
+    let (objects, status) = objects(&args);
+    assert_eq!(status, 6);
+    let result = objects.last().unwrap();
+    assert_eq!(result["code"], "differs");
+    assert_eq!(result["differences"][0]["start"], 0x0800_0000);
+    assert_eq!(
+        objects.iter().filter(|o| o.get("result").is_some()).count(),
+        1
+    );
+}
