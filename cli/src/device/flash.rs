@@ -49,7 +49,7 @@ pub struct FlashArgs {
     #[command(flatten)]
     output: OutputArgs,
     /// Alternate setting to flash: a number, or a region name such as "Internal Flash" (default 0).
-    #[arg(long, value_name = "ALT")]
+    #[arg(long, short = 'a', value_name = "ALT")]
     alt: Option<String>,
     /// Start the firmware afterwards (leave DFU mode).
     #[arg(long)]

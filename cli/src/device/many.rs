@@ -63,7 +63,9 @@ pub fn flash(boards: &[Board], job: &FlashJob, output: OutputArgs) -> Result<(),
     let board_results: Vec<_> = results.iter().map(board_json).collect();
     let all_ok = results.iter().all(|b| b.result.is_ok());
     if !output.json {
-        print_table(&results);
+        if !output.quiet {
+            print_table(&results);
+        }
     } else if all_ok {
         print_json(json!({"result": "ok", "boards": board_results}));
     }

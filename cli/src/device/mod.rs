@@ -34,7 +34,7 @@ use report::Reporter;
 #[derive(Args, Debug, Clone)]
 pub struct DeviceArgs {
     /// The device: `<bus>-<port.path>` for USB (as `dfuse list` shows), or `sim:<chip>` for a simulated board (e.g. sim:stm32f407). `flash` takes it several times to flash those boards at once.
-    #[arg(long, short = 'd', value_name = "DEVICE")]
+    #[arg(long, short = 'd', value_name = "DEVICE", env = "DFUSE_DEVICE")]
     pub device: Vec<String>,
     /// Keep a simulated board's memory in this file between runs (created erased if missing); once per simulated --device, in order.
     #[arg(long, value_name = "FILE")]
@@ -43,10 +43,10 @@ pub struct DeviceArgs {
     #[arg(long, value_name = "FILE")]
     pub sim_log: Vec<PathBuf>,
     /// Select a USB device by serial number.
-    #[arg(long, value_name = "SERIAL")]
+    #[arg(long, value_name = "SERIAL", env = "DFUSE_SERIAL")]
     pub serial: Option<String>,
     /// Select a USB device by VID:PID, e.g. 0483:df11.
-    #[arg(long, value_name = "VID:PID")]
+    #[arg(long, value_name = "VID:PID", env = "DFUSE_VID_PID")]
     pub vid_pid: Option<String>,
     /// A device table consulted before the built-in one (default: $XDG_CONFIG_HOME/dfuse/devices.toml, if present).
     #[arg(long, value_name = "FILE")]
@@ -84,6 +84,7 @@ impl WaitArgs {
 impl DeviceArgs {
     /// The one --device given, if any; several are for `flash` only.
     fn one_device(&self) -> Result<Option<&str>, CliError> {
+        self.no_vid_pid_as_location()?;
         match self.device.as_slice() {
             [] => Ok(None),
             [device] => Ok(Some(device)),
@@ -104,6 +105,28 @@ impl DeviceArgs {
         })
     }
 
+    /// Refuses a --device that looks like a VID:PID (dfu-util's -d), saying what was meant.
+    fn no_vid_pid_as_location(&self) -> Result<(), CliError> {
+        let looks_like_ids = |device: &str| {
+            device.split_once(':').is_some_and(|(vid, pid)| {
+                !vid.is_empty()
+                    && vid.len() <= 4
+                    && !pid.is_empty()
+                    && pid.len() <= 4
+                    && vid
+                        .chars()
+                        .chain(pid.chars())
+                        .all(|c| c.is_ascii_hexdigit())
+            })
+        };
+        match self.device.iter().find(|d| looks_like_ids(d)) {
+            Some(device) => Err(CliError::Usage(format!(
+                "--device (-d) names a board by its location (1-2.3, as `dfuse list` shows) or sim:<chip>; {device} looks like a VID:PID: did you mean --vid-pid {device}?"
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// What --serial and --vid-pid ask for, whatever --device says.
     fn narrowing(&self) -> Result<Selector, CliError> {
         Ok(Selector {
@@ -116,6 +139,7 @@ impl DeviceArgs {
     /// The boards `flash` works on: every --device given, or with `all`
     /// every DfuSe board attached that --serial and --vid-pid let through.
     pub fn several(&self, all: bool) -> Result<Vec<Board>, CliError> {
+        self.no_vid_pid_as_location()?;
         if all && !self.device.is_empty() {
             return Err(CliError::Usage(
                 "--all flashes every board attached; --device names boards: use one or the other"

@@ -17,7 +17,7 @@ use crate::number::{parse_size, parse_u32};
 #[derive(Args, Debug)]
 pub struct OnRegion {
     /// Alternate setting: a number or a region name (default 0).
-    #[arg(long, value_name = "ALT")]
+    #[arg(long, short = 'a', value_name = "ALT")]
     alt: Option<String>,
     #[command(flatten)]
     pub device: DeviceArgs,

@@ -16,6 +16,9 @@ pub struct OutputArgs {
     /// Show every request sent to the device (on standard error).
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print nothing but errors (and, with --json, the JSON lines).
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
 }
 
 /// Turns session events into output.
@@ -44,7 +47,7 @@ impl Reporter {
         }
         Reporter {
             args,
-            terminal: std::io::stdout().is_terminal(),
+            terminal: std::io::stdout().is_terminal() && !args.quiet,
             bar: None,
             phase: None,
             board: None,
@@ -87,10 +90,10 @@ impl Reporter {
                 } else if self.terminal {
                     let template = match (phase.unit(), &self.board) {
                         (Unit::Bytes, None) => {
-                            "{prefix:>10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}"
+                            "{prefix:>10} [{wide_bar}] {bytes}/{total_bytes} {bytes_per_sec} {eta:>3}"
                         }
                         (Unit::Bytes, Some(_)) => {
-                            "{prefix} {msg:>10} [{bar:25}] {percent:>3}% {eta}"
+                            "{prefix} {msg:>10} [{wide_bar}] {percent:>3}% {eta:>3}"
                         }
                         (Unit::Steps, None) => "{prefix:>10} {spinner} {elapsed}",
                         (Unit::Steps, Some(_)) => "{prefix} {msg:>10} {spinner} {elapsed}",
@@ -142,6 +145,7 @@ impl Reporter {
                 if self.args.json {
                     self.line(json!({"event": "end", "phase": phase.name()}));
                 } else if !self.terminal
+                    && !self.args.quiet
                     && let Some((phase, total, done)) = self.phase.take()
                 {
                     let name = phase.name();
@@ -174,6 +178,9 @@ impl Reporter {
 
     /// A line for people; one of several boards says which it is, above the progress bars.
     fn text(&self, text: &str) {
+        if self.args.quiet {
+            return;
+        }
         match &self.board {
             Some(board) if self.terminal => {
                 let _ = board.multi.println(format!("{}: {text}", board.label));

@@ -31,7 +31,7 @@ pub struct VerifyArgs {
     #[command(flatten)]
     output: OutputArgs,
     /// Alternate setting to compare: a number, or a region name such as "Internal Flash" (default 0).
-    #[arg(long, value_name = "ALT")]
+    #[arg(long, short = 'a', value_name = "ALT")]
     alt: Option<String>,
     /// Compare a .dfu even when its suffix VID/PID names another device.
     #[arg(long)]
