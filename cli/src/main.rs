@@ -6,11 +6,12 @@ mod file;
 mod memmap;
 mod number;
 mod output;
+mod shell;
 mod trace;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use exit::{CliError, EXIT_CODES_HELP};
 
@@ -59,6 +60,10 @@ enum Command {
     /// Decode a DfuSe memory-map string (an alternate setting's name) as dfuse reads it.
     #[command(after_help = memmap::AFTER_HELP)]
     Memmap(memmap::MemmapArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Write man pages (dfuse.1 and one a subcommand) into a folder.
+    Manpages(shell::ManpagesArgs),
 }
 
 /// Output into a closed pipe (`dfuse list | head -1`) ends the process quietly, as with
@@ -105,6 +110,8 @@ fn main() -> ExitCode {
         Command::List(args) => device::inspect::list(args),
         Command::Info(args) => device::inspect::info(args),
         Command::Driver(args) => device::driver::run(args),
+        Command::Completions(args) => shell::completions(args, Cli::command()),
+        Command::Manpages(args) => shell::manpages(args, Cli::command()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
