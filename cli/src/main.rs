@@ -1,6 +1,7 @@
 //! `dfuse`: flash STM32 and other DfuSe devices over USB DFU, and handle their firmware files.
 
 mod device;
+mod dfu_util;
 mod exit;
 mod file;
 mod memmap;
@@ -60,6 +61,9 @@ enum Command {
     /// Decode a DfuSe memory-map string (an alternate setting's name) as dfuse reads it.
     #[command(after_help = memmap::AFTER_HELP)]
     Memmap(memmap::MemmapArgs),
+    /// Run a dfu-util command line through dfuse (with its checks and verify): dfuse dfu-util -a 0 -s 0x08000000:leave -D fw.bin
+    #[command(name = "dfu-util")]
+    DfuUtil(dfu_util::DfuUtilArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(shell::CompletionsArgs),
     /// Write man pages (dfuse.1 and one a subcommand) into a folder.
@@ -74,6 +78,44 @@ fn restore_sigpipe() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+}
+
+/// Runs one dfuse command.
+fn run(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::File(command) => file::run(command),
+        Command::Memmap(args) => memmap::run(args),
+        Command::Flash(args) => device::flash::run(args),
+        Command::Verify(args) => device::verify::run(args),
+        Command::Read(args) => device::ops::read(args),
+        Command::Dump(args) => device::dump::dump(args),
+        Command::Erase(args) => device::ops::erase(args),
+        Command::Unprotect(args) => device::ops::unprotect(args),
+        Command::OptionBytes(command) => device::options::run(command),
+        Command::Protect(args) => device::options::protect(args),
+        Command::Leave(args) => device::ops::leave(args),
+        Command::List(args) => device::inspect::list(args),
+        Command::Info(args) => device::inspect::info(args),
+        Command::Driver(args) => device::driver::run(args),
+        Command::DfuUtil(args) => run_dfu_util(&args.args),
+        Command::Completions(args) => shell::completions(args, Cli::command()),
+        Command::Manpages(args) => shell::manpages(args, Cli::command()),
+    }
+}
+
+/// Runs the dfuse commands a dfu-util command line translates into, saying each first.
+fn run_dfu_util(args: &[String]) -> Result<(), CliError> {
+    let (commands, ignored) = dfu_util::commands(args)?;
+    for option in ignored {
+        eprintln!("dfuse dfu-util: {option} is not needed by dfuse and is ignored");
+    }
+    for words in commands {
+        eprintln!("dfuse dfu-util: running `{}`", words.join(" "));
+        let cli = Cli::try_parse_from(&words)
+            .map_err(|error| CliError::Usage(error.render().to_string().trim().to_owned()))?;
+        run(cli.command)?;
+    }
+    Ok(())
 }
 
 /// True when the command line asks for JSON output (also for arguments clap refuses).
@@ -95,24 +137,7 @@ fn main() -> ExitCode {
         }
         Err(error) => error.exit(),
     };
-    let result: Result<(), CliError> = match cli.command {
-        Command::File(command) => file::run(command),
-        Command::Memmap(args) => memmap::run(args),
-        Command::Flash(args) => device::flash::run(args),
-        Command::Verify(args) => device::verify::run(args),
-        Command::Read(args) => device::ops::read(args),
-        Command::Dump(args) => device::dump::dump(args),
-        Command::Erase(args) => device::ops::erase(args),
-        Command::Unprotect(args) => device::ops::unprotect(args),
-        Command::OptionBytes(command) => device::options::run(command),
-        Command::Protect(args) => device::options::protect(args),
-        Command::Leave(args) => device::ops::leave(args),
-        Command::List(args) => device::inspect::list(args),
-        Command::Info(args) => device::inspect::info(args),
-        Command::Driver(args) => device::driver::run(args),
-        Command::Completions(args) => shell::completions(args, Cli::command()),
-        Command::Manpages(args) => shell::manpages(args, Cli::command()),
-    };
+    let result = run(cli.command);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

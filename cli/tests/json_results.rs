@@ -171,8 +171,24 @@ fn every_subcommand_fails_with_one_json_result_object() {
         3,
         "no-layout",
     );
-    case("completions", strings(&["completions", "nosuchshell", "--json"]), 2, "usage");
-    case("manpages", strings(&["manpages", "/proc/version/man", "--json"]), 2, "usage");
+    case(
+        "dfu-util",
+        strings(&["dfu-util", "-X", "--json"]),
+        2,
+        "usage",
+    );
+    case(
+        "completions",
+        strings(&["completions", "nosuchshell", "--json"]),
+        2,
+        "usage",
+    );
+    case(
+        "manpages",
+        strings(&["manpages", "/proc/version/man", "--json"]),
+        2,
+        "usage",
+    );
     // Arguments clap refuses: a usage error, as JSON too.
     case("flash", strings(&["flash", "--json"]), 2, "usage");
 

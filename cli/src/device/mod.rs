@@ -37,10 +37,10 @@ pub struct DeviceArgs {
     #[arg(long, short = 'd', value_name = "DEVICE", env = "DFUSE_DEVICE")]
     pub device: Vec<String>,
     /// Keep a simulated board's memory in this file between runs (created erased if missing); once per simulated --device, in order.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "DFUSE_SIM_STATE")]
     pub sim_state: Vec<PathBuf>,
     /// Append every request the simulated board receives to this file, one JSON object per line; once per simulated --device, in order.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", env = "DFUSE_SIM_LOG")]
     pub sim_log: Vec<PathBuf>,
     /// Select a USB device by serial number.
     #[arg(long, value_name = "SERIAL", env = "DFUSE_SERIAL")]
