@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 fn rules() -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../assets/60-dfuse.rules");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../cli/assets/60-dfuse.rules");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

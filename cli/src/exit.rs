@@ -250,6 +250,9 @@ fn device_help(error: &DeviceError) -> String {
             dfuse::transport::printable(field)
         );
     }
+    if let Some(dfuse::transport::TransportError::AccessDenied(_)) = error.transport() {
+        return "you lack permission to use the device: on Linux install dfuse's udev rule (`sudo dfuse udev-rule --install`) and replug the board; on Windows bind the WinUSB driver (`dfuse driver` shows which is bound)".into();
+    }
     let cli = match error.code() {
         "permanent-lock" => {
             "level 2 can never be undone; if you really mean to lock this chip forever, pass --permanently-lock-this-chip"

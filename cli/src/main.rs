@@ -9,6 +9,7 @@ mod number;
 mod output;
 mod shell;
 mod trace;
+mod udev;
 
 use std::process::ExitCode;
 
@@ -64,6 +65,8 @@ enum Command {
     /// Run a dfu-util command line through dfuse (with its checks and verify): dfuse dfu-util -a 0 -s 0x08000000:leave -D fw.bin
     #[command(name = "dfu-util")]
     DfuUtil(dfu_util::DfuUtilArgs),
+    /// Print the Linux udev rule that lets the logged-in user use DfuSe boards, or install it.
+    UdevRule(udev::UdevArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(shell::CompletionsArgs),
     /// Write man pages (dfuse.1 and one a subcommand) into a folder.
@@ -98,6 +101,7 @@ fn run(command: Command) -> Result<(), CliError> {
         Command::Info(args) => device::inspect::info(args),
         Command::Driver(args) => device::driver::run(args),
         Command::DfuUtil(args) => run_dfu_util(&args.args),
+        Command::UdevRule(args) => udev::run(args),
         Command::Completions(args) => shell::completions(args, Cli::command()),
         Command::Manpages(args) => shell::manpages(args, Cli::command()),
     }

@@ -189,6 +189,18 @@ fn every_subcommand_fails_with_one_json_result_object() {
         2,
         "usage",
     );
+    case(
+        "udev-rule",
+        strings(&[
+            "udev-rule",
+            "--install",
+            "--path",
+            "/proc/no/such/x.rules",
+            "--json",
+        ]),
+        2,
+        "usage",
+    );
     // Arguments clap refuses: a usage error, as JSON too.
     case("flash", strings(&["flash", "--json"]), 2, "usage");
 

@@ -45,3 +45,16 @@ fn man_pages_are_written_for_every_subcommand() {
     let flash = std::fs::read_to_string(dir.path().join("dfuse-flash.1")).unwrap();
     assert!(flash.contains("mass\\-erase"), "options are documented");
 }
+
+#[test]
+fn the_udev_rule_prints_and_installs_where_asked() {
+    let printed = dfuse(["udev-rule"]);
+    assert!(printed.status.success());
+    let rule = common::stdout(&printed);
+    assert!(rule.contains(r#"ATTRS{idVendor}=="0483", ATTRS{idProduct}=="df11", TAG+="uaccess""#));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("60-dfuse.rules");
+    let installed = dfuse(["udev-rule", "--install", "--path", p(&path)]);
+    assert!(installed.status.success(), "{}", common::stderr(&installed));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), rule);
+}

@@ -202,7 +202,7 @@ impl TransportError {
                 "the device left the bus: check the cable and that nothing reset the board, then try again"
             }
             TransportError::AccessDenied(_) => {
-                "you lack permission to use the device: on Linux install the udev rule (60-dfuse.rules) and replug; on Windows bind the WinUSB driver"
+                "you lack permission to use the device: on Linux install dfuse's udev rule (60-dfuse.rules) and replug; on Windows bind the WinUSB driver"
             }
             TransportError::Busy(_) => {
                 "another program has the device open (another flasher, a serial monitor, a virtual machine): close it and try again"
