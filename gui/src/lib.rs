@@ -17,3 +17,16 @@ mod view;
 pub mod words;
 
 pub use app::{App, Options, Tab};
+
+/// The window's icon: a 256-pixel PNG rendered from `gui/assets/icons/dfuse.svg`.
+pub const ICON: &[u8] = include_bytes!("../assets/icons/dfuse-256.png");
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_icon_decodes_as_a_square_image() {
+        let icon = eframe::icon_data::from_png_bytes(super::ICON).unwrap();
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+    }
+}

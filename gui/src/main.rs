@@ -123,11 +123,17 @@ fn main() -> std::process::ExitCode {
         log_file: args.log.clone(),
         tab: args.tab,
     };
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("dfuse")
+        .with_app_id("dfuse")
+        .with_inner_size(size)
+        .with_drag_and_drop(true);
+    // The window's icon (gui/assets/icons, rendered from dfuse.svg); compiled in, so it cannot be missing.
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(dfuse_gui::ICON) {
+        viewport = viewport.with_icon(std::sync::Arc::new(icon));
+    }
     let native = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("dfuse")
-            .with_inner_size(size)
-            .with_drag_and_drop(true),
+        viewport,
         renderer: eframe::Renderer::Glow,
         ..Default::default()
     };
