@@ -77,3 +77,20 @@ fn quiet_prints_nothing_on_success_and_the_error_on_failure() {
     ]);
     assert_fails(&failed, 4, "missing.hex");
 }
+
+#[test]
+fn as_a_cargo_runner_it_flashes_the_elf_cargo_built() {
+    // `.cargo/config.toml`: runner = "dfuse flash --leave"; cargo appends the ELF's path.
+    let elf = example("blinky-f407.elf");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dfuse"))
+        .args(["flash", "--leave", p(&elf)])
+        .env("DFUSE_DEVICE", "sim:stm32f407")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", common::stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("verified") && out.contains("the firmware starts at 0x08000000"),
+        "{out}"
+    );
+}
