@@ -6,6 +6,7 @@
 //! usable and testable without hardware.
 
 pub mod app;
+mod choices;
 pub mod devices;
 pub mod file;
 mod hex_view;
