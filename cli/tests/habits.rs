@@ -94,3 +94,28 @@ fn as_a_cargo_runner_it_flashes_the_elf_cargo_built() {
         "{out}"
     );
 }
+
+/// Output of `dfuse ARGS` on a terminal (util-linux's `script` gives it one), with `env` set.
+fn on_a_terminal(args: &str, env: &[(&str, &str)]) -> String {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_dfuse"));
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .envs(env.iter().copied())
+        .output()
+        .expect("util-linux's script runs (apt-get install bsdutils)");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    let escape = "\u{1b}[";
+    assert!(
+        on_a_terminal("--help", &[]).contains(escape),
+        "help is coloured on a terminal"
+    );
+    assert!(!on_a_terminal("--help", &[("NO_COLOR", "1")]).contains(escape));
+    assert!(
+        !stdout(&dfuse(["--help"])).contains(escape),
+        "not coloured into a pipe"
+    );
+}
