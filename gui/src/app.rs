@@ -157,6 +157,7 @@ impl App {
             plan_key: None,
             frames: 0,
         };
+        app.options.layouts = Some(user_layouts(&mut app.log));
         if let Some(path) = &options.file {
             app.open_file(path);
         }
@@ -595,6 +596,27 @@ impl App {
         };
         self.start(action, ctx);
     }
+}
+
+/// The option-byte layouts: the user's `option-bytes.toml` (dfuse's configuration folder) before
+/// the built-in ones; a broken file is logged and left out.
+fn user_layouts(log: &mut Log) -> dfuse::option_bytes::Layouts {
+    let Some(path) = dfuse::matching::user_config_file("option-bytes.toml") else {
+        return dfuse::option_bytes::Layouts::built_in();
+    };
+    let loaded = std::fs::read_to_string(&path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
+        .and_then(|text| {
+            dfuse::option_bytes::Layouts::load(Some((&text, path.clone())))
+                .map_err(|error| error.to_string())
+        });
+    loaded.unwrap_or_else(|error| {
+        log.add(
+            Level::Error,
+            format!("Your option-byte layout is not used: {error}"),
+        );
+        dfuse::option_bytes::Layouts::built_in()
+    })
 }
 
 /// A plan error as the window shows it, with the addresses to mark.

@@ -11,7 +11,7 @@ use dfuse::device::{
     BoardEvent, Erased, FlashJob, FlashOptions, FlashReport, OptionBytes, PlanRequest, TargetPlan,
     flash_boards,
 };
-use dfuse::option_bytes::{Allow, Image};
+use dfuse::option_bytes::{Allow, Image, Layouts};
 use dfuse::plan::Sector;
 use dfuse::session::Event;
 use dfuse::{Board, Device, DeviceError};
@@ -43,8 +43,8 @@ pub enum Action {
     Unprotect,
     /// Leave DFU mode, starting the firmware at this address.
     Leave(u32),
-    /// Read the option bytes.
-    ReadOptionBytes,
+    /// Read the option bytes, with these layouts (the user's first).
+    ReadOptionBytes(Layouts),
     /// Change the option bytes read as `read` to `after` (the board resets), then read them back.
     WriteOptionBytes {
         /// As read.
@@ -101,7 +101,7 @@ impl Action {
             Action::Erase { .. } => "Erase",
             Action::Unprotect => "Read-unprotect",
             Action::Leave(_) => "Leave",
-            Action::ReadOptionBytes => "Read option bytes",
+            Action::ReadOptionBytes(_) => "Read option bytes",
             Action::WriteOptionBytes { .. } => "Write option bytes",
             Action::ReadMemory { .. } => "Read memory",
         }
@@ -304,7 +304,8 @@ fn perform(device: &mut Device, action: &Action, reporter: &Reporter) -> Result<
                 "Left DFU mode: the firmware starts at {address:#010X}."
             ))
         }
-        Action::ReadOptionBytes => {
+        Action::ReadOptionBytes(layouts) => {
+            device.use_layouts(layouts.clone());
             let read = device.read_option_bytes(&mut on_event)?;
             let summary = format!("Read the option bytes of {}.", read.layout.family);
             reporter.report(Report::OptionBytes(Box::new(read)));

@@ -25,6 +25,8 @@ pub struct OptionPanel {
     pub problem: Option<String>,
     /// The board a read was started for (each board is read once by itself).
     asked: Option<String>,
+    /// The option-byte layouts: the user's (`option-bytes.toml` in dfuse's configuration folder) first.
+    pub layouts: Option<Layouts>,
 }
 
 impl OptionPanel {
@@ -73,7 +75,12 @@ impl App {
     /// The option-bytes tab for `board`.
     pub(crate) fn option_bytes_tab(&mut self, ui: &mut egui::Ui, board: &dfuse::Board) {
         let location = board.info().location.clone();
-        let (layout, alt) = match board.profile.option_layout(&Layouts::built_in()) {
+        let layouts = self
+            .options
+            .layouts
+            .get_or_insert_with(Layouts::built_in)
+            .clone();
+        let (layout, alt) = match board.profile.option_layout(&layouts) {
             Ok(found) => found,
             Err(error) => {
                 ui.label(format!("{error}."));
@@ -85,7 +92,7 @@ impl App {
         let ctx = ui.ctx().clone();
         if idle && self.options.asked.as_deref() != Some(location.as_str()) {
             self.options.asked = Some(location.clone());
-            self.start(Action::ReadOptionBytes, &ctx);
+            self.start(Action::ReadOptionBytes(layouts.clone()), &ctx);
         }
         ui.horizontal(|ui| {
             ui.strong(format!("Option bytes of {} (alt {alt})", layout.family))
@@ -94,7 +101,7 @@ impl App {
                 .add_enabled(idle, egui::Button::new("Read again"))
                 .clicked()
             {
-                self.start(Action::ReadOptionBytes, &ctx);
+                self.start(Action::ReadOptionBytes(layouts.clone()), &ctx);
             }
         });
         let Some((from, read)) = &self.options.read else {

@@ -73,6 +73,16 @@ impl Device {
         events: &mut dyn FnMut(&Event),
     ) -> Result<OptionBytes, DeviceError> {
         let (layout, alt) = self.option_layout()?;
+        self.read_option_bytes_as(layout, alt, events)
+    }
+
+    /// Reads the option bytes of `alt` as `layout` describes them.
+    fn read_option_bytes_as(
+        &mut self,
+        layout: Layout,
+        alt: u8,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<OptionBytes, DeviceError> {
         let segments = self.profile.map(alt)?.segments.clone();
         let mut pieces = Vec::new();
         for segment in segments {
@@ -135,7 +145,7 @@ impl Device {
         if reset {
             self.wait_for_return(RELOAD_TIMEOUT)?;
         }
-        let back = match self.read_option_bytes(events) {
+        let back = match self.read_option_bytes_as(read.layout.clone(), read.alt, events) {
             Ok(back) => back,
             Err(error)
                 if error.code() == "read-protected" && read.layout.rdp_level(after) != Some(0) =>
