@@ -10,8 +10,8 @@ use crate::exit::CliError;
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct DfuUtilArgs {
-    /// dfu-util's arguments, as in a script: -l, -d VID:PID, -p PATH, -S SERIAL, -a ALT,
-    /// -s ADDR[:LEN][:leave][:mass-erase][:force][:unprotect], -D FILE, -U FILE, -Z LEN, -R, -e.
+    /// dfu-util's arguments, as in a script: `-l`, `-d VID:PID`, `-p PATH`, `-S SERIAL`, `-a ALT`,
+    /// `-s ADDR[:LEN][:leave][:mass-erase][:force][:unprotect]`, `-D FILE`, `-U FILE`, `-Z LEN`, `-R`, `-e`.
     #[arg(
         trailing_var_arg = true,
         allow_hyphen_values = true,
