@@ -199,19 +199,12 @@ impl CliError {
                 }
             }
             CliError::Boards { boards, .. } => object["boards"] = boards.clone().into(),
-            CliError::Device(DeviceError::Cancelled { .. }) => {
-                object["cancelled"] = cancelled(self.device_error()).into();
+            CliError::Device(error @ DeviceError::Cancelled { .. }) => {
+                object["cancelled"] = cancelled(error).into();
             }
             _ => {}
         }
         object
-    }
-
-    fn device_error(&self) -> &DeviceError {
-        match self {
-            CliError::Device(error) => error,
-            _ => unreachable!("only called for device errors"),
-        }
     }
 
     /// Prints the error for people on standard error.

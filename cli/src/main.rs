@@ -50,7 +50,7 @@ enum Command {
     #[command(subcommand)]
     OptionBytes(device::options::OptionBytesCommand),
     /// Set read protection level 1: the flash can no longer be read through the bootloader or a debugger.
-    Protect(device::options::ProtectArgs),
+    Protect(device::options::OptionBytesArgs),
     /// Leave DFU mode and start the firmware.
     Leave(device::LeaveArgs),
     /// List DfuSe devices with their alternate settings and memory maps.

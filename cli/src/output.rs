@@ -30,6 +30,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     })
 }
 
+/// Reads a whole text file given on the command line (a device table, a layout).
+pub fn read_text(path: &Path) -> Result<String, CliError> {
+    String::from_utf8(read_input(path)?)
+        .map_err(|_| CliError::Usage(format!("{} is not a text file", path.display())))
+}
+
 /// Reads a whole input file.
 pub fn read_input(path: &Path) -> Result<Vec<u8>, CliError> {
     fs::read(path).map_err(|error| CliError::Io {

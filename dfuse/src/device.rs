@@ -423,6 +423,24 @@ impl Device {
         Ok(data)
     }
 
+    /// Reads every segment of alternate setting `alt` whole: (segment address, bytes) each.
+    pub fn read_region(
+        &mut self,
+        alt: u8,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<Vec<(u32, Vec<u8>)>, DeviceError> {
+        let segments = self.profile.map(alt)?.segments.clone();
+        let mut pieces = Vec::new();
+        for segment in segments {
+            let length = segment.end() - u64::from(segment.address);
+            pieces.push((
+                segment.address,
+                self.read(alt, segment.address, length, events)?,
+            ));
+        }
+        Ok(pieces)
+    }
+
     /// Reads `length` bytes at `address` of `alt` into `path`, in the format its
     /// extension names, written whole or not at all.
     pub fn read_to_file(

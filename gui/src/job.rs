@@ -334,13 +334,7 @@ fn perform(device: &mut Device, action: &Action, reporter: &Reporter) -> Result<
             ))
         }
         Action::ReadMemory { alt } => {
-            let segments = device.profile().map(*alt)?.segments.clone();
-            let mut pieces = Vec::new();
-            for segment in segments {
-                let length = segment.end() - u64::from(segment.address);
-                let data = device.read(*alt, segment.address, length, &mut on_event)?;
-                pieces.push((segment.address, data));
-            }
+            let pieces = device.read_region(*alt, &mut on_event)?;
             let total: usize = pieces.iter().map(|(_, data)| data.len()).sum();
             reporter.report(Report::Memory(*alt, pieces));
             Ok(format!(

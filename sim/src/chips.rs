@@ -81,18 +81,13 @@ const ST: &str = "STMicroelectronics";
 
 /// RM0090 Rev 21, tables 15-16: USER 0xEF (BOR off, software watchdog, no reset
 /// on Stop/Standby), RDP 0xAA, nWRP 0x0FFF (no sector protected).
-const F4_OPTION_BYTES: &[(u32, &[u8])] = &[(
+const F4_BANK1: (u32, &[u8]) = (
     0x1FFF_C000,
     &[0xEF, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
-)];
+);
+const F4_OPTION_BYTES: &[(u32, &[u8])] = &[F4_BANK1];
 /// The same, with bank 2's nWRP at 0x1FFE C008 (RM0090 table 17).
-const F42X_OPTION_BYTES: &[(u32, &[u8])] = &[
-    (
-        0x1FFF_C000,
-        &[0xEF, 0xAA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],
-    ),
-    (0x1FFE_C008, &[0xFF, 0x0F]),
-];
+const F42X_OPTION_BYTES: &[(u32, &[u8])] = &[F4_BANK1, (0x1FFE_C008, &[0xFF, 0x0F])];
 /// RM0091 Rev 10, table 12: 0x00FF55AA, then 0x00FF00FF three times.
 const F0_OPTION_BYTES: &[(u32, &[u8])] = &[(
     0x1FFF_F800,

@@ -574,7 +574,6 @@ impl Device {
         if alt == 0 && kept > 0 && self.write_protected(u64::from(address), end) {
             return (Duration::from_millis(1), Err(Status::ErrWrite), false);
         }
-        let was_protected = protected;
         let units = (kept as u64).div_ceil(u64::from(chip.write_unit));
         let time = Duration::from_micros(units * u64::from(chip.program_us_per_unit))
             .max(Duration::from_millis(1));
@@ -590,7 +589,7 @@ impl Device {
                         region.set_byte(worn, byte ^ 1);
                     }
                 }
-                if kind == RegionKind::OptionBytes && was_protected && !self.protected() {
+                if kind == RegionKind::OptionBytes && protected && !self.protected() {
                     // Read protection lowered from level 1 to 0: the flash is mass-erased.
                     for region in self
                         .regions

@@ -23,7 +23,7 @@ use dfuse::select::Selector;
 use dfuse::{Device, DeviceError};
 
 use crate::exit::CliError;
-use crate::output::read_input;
+use crate::output::read_text;
 
 pub use flash::FlashArgs;
 pub use inspect::{InfoArgs, ListArgs};
@@ -224,12 +224,7 @@ impl DeviceArgs {
             .clone()
             .or_else(dfuse::matching::user_table_path)
         {
-            Some(path) => {
-                let text = String::from_utf8(read_input(&path)?).map_err(|_| {
-                    CliError::Usage(format!("{} is not a text file", path.display()))
-                })?;
-                Some((text, path))
-            }
+            Some(path) => Some((read_text(&path)?, path)),
             None => None,
         };
         DeviceTable::load(

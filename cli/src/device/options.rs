@@ -14,13 +14,13 @@ use serde_json::{Value, json};
 use super::report::{OutputArgs, Reporter};
 use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
-use crate::output::read_input;
+use crate::output::read_text;
 
 /// `dfuse option-bytes`.
 #[derive(Subcommand, Debug)]
 pub enum OptionBytesCommand {
     /// Show every option-byte field: its value, raw bits and meaning.
-    Show(ShowArgs),
+    Show(OptionBytesArgs),
     /// Change option-byte fields: read, change, check, write, wait for the reset, read back.
     #[command(after_help = SET_HELP)]
     Set(SetArgs),
@@ -59,13 +59,8 @@ impl LayoutArgs {
             .layout
             .clone()
             .or_else(|| dfuse::matching::user_config_file("option-bytes.toml"));
-        let user = match &path {
-            Some(path) => {
-                let text = String::from_utf8(read_input(path)?).map_err(|_| {
-                    CliError::Usage(format!("{} is not a text file", path.display()))
-                })?;
-                Some((text, path.clone()))
-            }
+        let user = match path {
+            Some(path) => Some((read_text(&path)?, path)),
             None => None,
         };
         Layouts::load(
@@ -76,9 +71,9 @@ impl LayoutArgs {
     }
 }
 
-/// Arguments of `dfuse option-bytes show`.
+/// Arguments of `dfuse option-bytes show` and `dfuse protect`: the layouts, the board, the output.
 #[derive(Args, Debug)]
-pub struct ShowArgs {
+pub struct OptionBytesArgs {
     #[command(flatten)]
     layout: LayoutArgs,
     #[command(flatten)]
@@ -99,17 +94,6 @@ pub struct SetArgs {
     /// Allow read protection level 2: the chip can NEVER be read, debugged or flashed through its bootloader again.
     #[arg(long)]
     permanently_lock_this_chip: bool,
-    #[command(flatten)]
-    layout: LayoutArgs,
-    #[command(flatten)]
-    device: DeviceArgs,
-    #[command(flatten)]
-    report: OutputArgs,
-}
-
-/// Arguments of `dfuse protect`.
-#[derive(Args, Debug)]
-pub struct ProtectArgs {
     #[command(flatten)]
     layout: LayoutArgs,
     #[command(flatten)]
@@ -142,7 +126,7 @@ pub fn run(command: OptionBytesCommand) -> Result<(), CliError> {
 }
 
 /// `dfuse protect`: read protection level 1.
-pub fn protect(args: ProtectArgs) -> Result<(), CliError> {
+pub fn protect(args: OptionBytesArgs) -> Result<(), CliError> {
     change(
         &args.layout,
         &args.device,
@@ -157,7 +141,7 @@ fn open_with(layout: &LayoutArgs, device: &mut Device) -> Result<(), CliError> {
     Ok(())
 }
 
-fn show(args: ShowArgs) -> Result<(), CliError> {
+fn show(args: OptionBytesArgs) -> Result<(), CliError> {
     with_device(&args.device, |device| {
         open_with(&args.layout, device)?;
         let reporter = Reporter::new(args.report);

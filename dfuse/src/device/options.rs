@@ -83,19 +83,12 @@ impl Device {
         alt: u8,
         events: &mut dyn FnMut(&Event),
     ) -> Result<OptionBytes, DeviceError> {
-        let segments = self.profile.map(alt)?.segments.clone();
-        let mut pieces = Vec::new();
-        for segment in segments {
-            let length = segment.end() - u64::from(segment.address);
-            pieces.push((
-                segment.address,
-                self.read(alt, segment.address, length, events)?,
-            ));
-        }
         Ok(OptionBytes {
             layout,
             alt,
-            image: Image { pieces },
+            image: Image {
+                pieces: self.read_region(alt, events)?,
+            },
         })
     }
 
