@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use dfuse::DeviceError;
+use dfuse_drivers_win::system::SystemError;
 
 /// Exit codes, stable for scripts.
 pub const EXIT_CODES_HELP: &str = "\
@@ -71,6 +72,8 @@ pub enum CliError {
         /// Fields added to its JSON result object.
         details: serde_json::Value,
     },
+    /// Installing or checking the Windows driver package failed.
+    Driver(dfuse_drivers_win::system::SystemError),
     /// A file that could not be read or written.
     Io {
         /// The file concerned.
@@ -98,6 +101,9 @@ impl CliError {
             | CliError::InvalidArgument { .. } => 3,
             CliError::Io { .. } => 4,
             CliError::Table(_) => 2,
+            CliError::Driver(SystemError::NotWindows(_)) => 2,
+            CliError::Driver(SystemError::NotElevated | SystemError::Declined) => 3,
+            CliError::Driver(_) => 5,
             CliError::Differs { .. } => 6,
             CliError::Device(DeviceError::Cancelled { .. }) => crate::device::INTERRUPTED,
             CliError::Device(error) if error.is_refusal() => 3,
@@ -129,6 +135,7 @@ impl CliError {
             CliError::Differs { .. } => "differs".into(),
             CliError::Table(error) => error.code().into(),
             CliError::Io { .. } => "io".into(),
+            CliError::Driver(error) => crate::device::driver_install::code(error).into(),
         }
     }
 
@@ -140,6 +147,7 @@ impl CliError {
             CliError::BadInput { path, error } => format!("{}: {error}", path.display()),
             CliError::Refused { path, reason } => format!("{}: {reason}", path.display()),
             CliError::Device(error) => error.to_string(),
+            CliError::Driver(error) => error.to_string(),
             CliError::Boards { failed, of, .. } => {
                 let names: Vec<&str> = failed.iter().map(|(board, _)| board.as_str()).collect();
                 format!(
@@ -178,6 +186,7 @@ impl CliError {
             }
             CliError::Table(error) => error.help().into(),
             CliError::Io { error, .. } => io_help(error.kind()).into(),
+            CliError::Driver(error) => crate::device::driver_install::help(error).into(),
         }
     }
 

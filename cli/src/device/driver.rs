@@ -5,18 +5,24 @@ use dfuse::transport::DeviceInfo;
 use dfuse_drivers_win::{Inf, SHIPPED_INF, UsbIds, rank};
 
 use super::DeviceArgs;
+use super::driver_install::{self, DriverAction};
 use crate::exit::CliError;
 
 pub const AFTER_HELP: &str = "\
 dfuse talks to devices through WinUSB on Windows. This shows, for each DfuSe
 device, the hardware and compatible IDs Windows sees and which entry of the
 shipped driver package (drivers-win/dfuse-winusb.inf) would bind it, best
-first. On Windows it also names the driver bound now and whether dfuse can use it.";
+first. On Windows it also names the driver bound now and whether dfuse can use it.
+
+`dfuse driver install` signs the package for this computer and installs it, so
+that Windows binds WinUSB without Zadig; `dfuse driver uninstall` removes it.";
 
 /// Arguments of `dfuse driver`.
 #[derive(Args, Debug)]
-#[command(after_help = AFTER_HELP)]
+#[command(after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct DriverArgs {
+    #[command(subcommand)]
+    action: Option<DriverAction>,
     #[command(flatten)]
     device: DeviceArgs,
     /// INF models to rank: NTx86, NTamd64 or NTarm64.
@@ -38,6 +44,9 @@ fn ids(info: &DeviceInfo) -> UsbIds {
 }
 
 pub fn run(args: DriverArgs) -> Result<(), CliError> {
+    if let Some(action) = args.action {
+        return driver_install::run(action);
+    }
     let devices: Vec<(DeviceInfo, Option<String>)> = args
         .device
         .boards()?

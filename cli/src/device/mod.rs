@@ -2,6 +2,7 @@
 //! Everything done to a board goes through the library's device facade ([`dfuse::Device`]).
 
 pub mod driver;
+pub mod driver_install;
 pub mod dump;
 pub mod flash;
 pub mod inspect;

@@ -1,0 +1,220 @@
+//! `dfuse driver install | uninstall | verify-package`: the signed WinUSB package,
+//! written for inspection anywhere and installed on Windows. The work is done by
+//! [`dfuse_drivers_win::system`]; this parses, asks for elevation and reports.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand};
+use dfuse_drivers_win::system::{self, SystemError};
+use dfuse_drivers_win::{CAT_NAME, CER_NAME, INF_NAME, Package, check_dir};
+
+use crate::exit::CliError;
+
+/// What `dfuse driver` does besides showing the drivers bound.
+#[derive(Subcommand, Debug)]
+pub enum DriverAction {
+    /// Sign the WinUSB package for this computer and install it (Windows, as administrator).
+    #[command(after_help = INSTALL_HELP)]
+    Install(InstallArgs),
+    /// Remove dfuse's package from the driver store and the certificates it added (Windows).
+    Uninstall(ReportArg),
+    /// Check a package folder: the catalog's signature, and the INF's hashes inside it.
+    VerifyPackage {
+        /// The folder `driver install --dry-run` wrote.
+        dir: PathBuf,
+    },
+}
+
+const INSTALL_HELP: &str = "\
+What it does, in order:
+  1. makes an RSA-2048 key and a self-signed code-signing certificate unique to this
+     computer, signs the catalog (dfuse-winusb.cat) of dfuse-winusb.inf with it, and
+     forgets the key: nothing else can ever be signed with it;
+  2. adds the certificate to the LocalMachine Trusted Root and Trusted Publisher stores;
+  3. installs the package into the driver store and binds WinUSB to the DfuSe boards
+     plugged in now (replacing STTub30 or any other driver), then rescans devices.
+Windows asks for administrator rights (User Account Control) first. WinUSB itself is
+Microsoft's driver, part of Windows; the package only tells Windows to use it.
+`dfuse driver uninstall` undoes steps 2 and 3. With --dry-run DIR nothing is installed:
+the signed package is written to DIR, on any system, for inspection.";
+
+/// Arguments of `dfuse driver install`.
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Write the signed package (INF, CAT, CER) to this folder and install nothing.
+    #[arg(long, value_name = "DIR")]
+    dry_run: Option<PathBuf>,
+    /// Only add a fresh certificate to the stores (testing the store step where packages cannot be installed, e.g. Wine).
+    #[arg(long, hide = true)]
+    certificate_only: bool,
+    #[command(flatten)]
+    report: ReportArg,
+}
+
+/// Where an elevated copy of dfuse writes what it did, for the copy that started it.
+#[derive(Args, Debug)]
+pub struct ReportArg {
+    #[arg(long, hide = true, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+/// The error's stable code for `--json` and `error[...]`.
+pub fn code(error: &SystemError) -> &'static str {
+    match error {
+        SystemError::NotWindows(_) => "windows-only",
+        SystemError::NotElevated => "not-administrator",
+        SystemError::Declined => "elevation-declined",
+        SystemError::Call { .. } => "driver-install-failed",
+        SystemError::Package(_) => "driver-package",
+    }
+}
+
+/// What to do about it.
+pub fn help(error: &SystemError) -> &'static str {
+    match error {
+        SystemError::NotWindows(_) => "run it on the Windows computer the board is plugged into",
+        SystemError::NotElevated | SystemError::Declined => {
+            "run `dfuse driver install` again and accept the administrator prompt"
+        }
+        SystemError::Call { .. } | SystemError::Package(_) => {
+            "nothing is left half-installed; Zadig (zadig.akeo.ie, WinUSB) is the fallback, see drivers-win/README.md"
+        }
+    }
+}
+
+pub fn run(action: DriverAction) -> Result<(), CliError> {
+    match action {
+        DriverAction::Install(args) => install(args),
+        DriverAction::Uninstall(report) => elevated(
+            &["driver", "uninstall"],
+            report.report.as_deref(),
+            system::uninstall,
+        ),
+        DriverAction::VerifyPackage { dir } => verify(&dir),
+    }
+}
+
+fn install(args: InstallArgs) -> Result<(), CliError> {
+    if let Some(dir) = args.dry_run {
+        let package = Package::build().map_err(package_error)?;
+        package.write(&dir).map_err(package_error)?;
+        println!(
+            "Wrote the signed package to {}: {INF_NAME}, {CAT_NAME} (signed by the certificate in {CER_NAME}; its key is gone). Nothing was installed.",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let mut invocation = vec!["driver", "install"];
+    if args.certificate_only {
+        invocation.push("--certificate-only");
+    }
+    let work = move || {
+        let package = Package::build()?;
+        if args.certificate_only {
+            system::trust_certificate(&package)
+        } else {
+            system::install(&package)
+        }
+    };
+    elevated(&invocation, args.report.report.as_deref(), work)
+}
+
+fn package_error(error: dfuse_drivers_win::PackageError) -> CliError {
+    CliError::Driver(SystemError::Package(error))
+}
+
+/// Runs `work` here when this process may change the machine (writing `report` if an
+/// unelevated dfuse started it); otherwise starts dfuse again as administrator with
+/// `invocation` and shows what it reports.
+fn elevated(
+    invocation: &[&str],
+    report: Option<&Path>,
+    work: impl FnOnce() -> Result<Vec<String>, SystemError>,
+) -> Result<(), CliError> {
+    #[cfg(windows)]
+    if !system::is_elevated() {
+        return relaunch(invocation);
+    }
+    #[cfg(not(windows))]
+    let _ = invocation;
+    let result = work();
+    let (lines, error) = match result {
+        Ok(done) => (done, None),
+        Err(SystemError::Call { ref done, .. }) => (done.clone(), result.err()),
+        Err(error) => (Vec::new(), Some(error)),
+    };
+    let mut text: String = lines.iter().map(|line| format!("done: {line}\n")).collect();
+    if let Some(error) = &error {
+        text += &format!("error: {error}\n");
+    }
+    if let Some(path) = report {
+        std::fs::write(path, &text).map_err(|error| CliError::Io {
+            path: path.to_path_buf(),
+            action: "write",
+            error,
+        })?;
+    }
+    for line in &lines {
+        println!("{line}");
+    }
+    error.map_or(Ok(()), |error| Err(CliError::Driver(error)))
+}
+
+#[cfg(windows)]
+fn relaunch(invocation: &[&str]) -> Result<(), CliError> {
+    eprintln!(
+        "Changing drivers and the machine's certificate stores needs administrator rights: Windows will ask now (User Account Control)."
+    );
+    let report = tempfile::NamedTempFile::new().map_err(|error| CliError::Io {
+        path: std::env::temp_dir(),
+        action: "write",
+        error,
+    })?;
+    let mut args: Vec<String> = invocation.iter().map(|s| s.to_string()).collect();
+    args.push("--report".into());
+    args.push(report.path().display().to_string());
+    let code = system::run_elevated(&args).map_err(CliError::Driver)?;
+    let text = std::fs::read_to_string(report.path()).unwrap_or_default();
+    let mut failure = None;
+    for line in text.lines() {
+        match line.split_once(": ") {
+            Some(("done", what)) => println!("{what}"),
+            Some(("error", what)) => failure = Some(what.to_string()),
+            _ => {}
+        }
+    }
+    match (code, failure) {
+        (0, _) => Ok(()),
+        (_, Some(message)) => Err(CliError::Driver(SystemError::Call {
+            what: "the administrator copy of dfuse".into(),
+            error: message,
+            done: Vec::new(),
+        })),
+        (code, None) => Err(CliError::Driver(SystemError::Call {
+            what: "the administrator copy of dfuse".into(),
+            error: format!("it exited with {code} and left no report"),
+            done: Vec::new(),
+        })),
+    }
+}
+
+fn verify(dir: &Path) -> Result<(), CliError> {
+    let checked = check_dir(dir).map_err(package_error)?;
+    println!(
+        "{}: the catalog's signature holds, signed by \"{}\"",
+        dir.display(),
+        checked.signer
+    );
+    for (kind, tag) in &checked.inf_hashes {
+        println!("  {INF_NAME} {kind:?} {tag}: a member");
+    }
+    for (name, value) in &checked.names {
+        println!("  catalog attribute {name} = {value}");
+    }
+    if cfg!(windows) {
+        for line in system::check_with_windows(dir).map_err(CliError::Driver)? {
+            println!("  Windows: {line}");
+        }
+    }
+    Ok(())
+}
