@@ -253,7 +253,7 @@ fn device_help(error: &DeviceError) -> String {
         );
     }
     if let Some(dfuse::transport::TransportError::AccessDenied(_)) = error.transport() {
-        return "you lack permission to use the device: on Linux install dfuse's udev rule (`sudo dfuse udev-rule --install`) and replug the board; on Windows bind the WinUSB driver (`dfuse driver` shows which is bound)".into();
+        return "you lack permission to use the device: on Linux install dfuse's udev rule (`sudo dfuse udev-rule --install`) and replug the board; on Windows run `dfuse driver install` (`dfuse driver` shows which driver is bound)".into();
     }
     let cli = match error.code() {
         "permanent-lock" => {

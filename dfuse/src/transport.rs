@@ -202,13 +202,13 @@ impl TransportError {
                 "the device left the bus: check the cable and that nothing reset the board, then try again"
             }
             TransportError::AccessDenied(_) => {
-                "you lack permission to use the device: on Linux install dfuse's udev rule (60-dfuse.rules) and replug; on Windows bind the WinUSB driver"
+                "you lack permission to use the device: on Linux install dfuse's udev rule (60-dfuse.rules) and replug; on Windows run `dfuse driver install`"
             }
             TransportError::Busy(_) => {
                 "another program has the device open (another flasher, a serial monitor, a virtual machine): close it and try again"
             }
             TransportError::WrongDriver { .. } => {
-                "bind the WinUSB driver to the board (the dfuse WinUSB driver package, or Zadig)"
+                "bind the WinUSB driver to the board: `dfuse driver install` (as administrator), or Zadig"
             }
             TransportError::NoConfiguration(_) => {
                 "the device is not configured by the system yet: replug it and try again"

@@ -44,7 +44,7 @@ impl Found {
 pub fn driver_advice(driver: &str) -> Option<String> {
     (!driver.eq_ignore_ascii_case("winusb")).then(|| {
         format!(
-            "Windows has the {driver} driver bound to this board, and dfuse needs WinUSB: install the WinUSB driver package (drivers-win/dfuse-winusb.inf) or use Zadig to install WinUSB for it"
+            "Windows has the {driver} driver bound to this board, and dfuse needs WinUSB: run `dfuse driver install` (or press \"Install the WinUSB driver\" in dfuse-gui), or use Zadig to install WinUSB for it"
         )
     })
 }
@@ -403,7 +403,7 @@ mod tests {
         let advice = driver_advice("STTub30").unwrap();
         assert!(advice.contains("STTub30 driver bound"), "{advice}");
         assert!(
-            advice.contains("drivers-win") && advice.contains("Zadig"),
+            advice.contains("dfuse driver install") && advice.contains("Zadig"),
             "{advice}"
         );
     }

@@ -115,6 +115,15 @@ pub enum HashKind {
     Sha256,
 }
 
+impl std::fmt::Display for HashKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HashKind::Sha1 => "SHA-1",
+            HashKind::Sha256 => "SHA-256",
+        })
+    }
+}
+
 impl HashKind {
     /// Both, SHA-1 first.
     pub const ALL: [HashKind; 2] = [HashKind::Sha1, HashKind::Sha256];

@@ -159,7 +159,7 @@ pub fn check_dir(dir: &Path) -> Result<Checked, PackageError> {
         });
         if !found {
             return Err(PackageError::Mismatch(format!(
-                "{CAT_NAME} has no {kind:?} member {tag} for {INF_NAME}: the INF changed after signing"
+                "{CAT_NAME} has no {kind} member {tag} for {INF_NAME}: the INF changed after signing"
             )));
         }
         inf_hashes.push((kind, tag));

@@ -95,6 +95,58 @@ pub fn check_with_windows(dir: &Path) -> Result<Vec<String>, SystemError> {
     }
 }
 
+/// Writes `result` for the unelevated copy that started this one: a `done: ` line per
+/// step, then an `error: ` line if it failed.
+pub fn write_report(
+    report: &Path,
+    result: &Result<Vec<String>, SystemError>,
+) -> std::io::Result<()> {
+    let (done, error) = match result {
+        Ok(done) => (done.as_slice(), None),
+        Err(SystemError::Call { done, .. }) => (done.as_slice(), result.as_ref().err()),
+        Err(error) => (&[][..], Some(error)),
+    };
+    let mut text: String = done.iter().map(|line| format!("done: {line}\n")).collect();
+    if let Some(error) = error {
+        text += &format!("error: {error}\n");
+    }
+    std::fs::write(report, text)
+}
+
+/// Runs this program again as administrator with `args` and `--report FILE`, waits, and
+/// returns what it reported (see [`write_report`]).
+pub fn elevate_and_report(args: &[&str]) -> Result<Vec<String>, SystemError> {
+    let report = tempfile::NamedTempFile::new().map_err(|e| SystemError::Call {
+        what: "making a file for the administrator copy's report".into(),
+        error: e.to_string(),
+        done: Vec::new(),
+    })?;
+    let mut all: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+    all.push("--report".into());
+    all.push(report.path().display().to_string());
+    let code = run_elevated(&all)?;
+    let text = std::fs::read_to_string(report.path()).unwrap_or_default();
+    let mut done = Vec::new();
+    let mut failure = None;
+    for line in text.lines() {
+        if let Some(step) = line.strip_prefix("done: ") {
+            done.push(step.to_string());
+        } else if let Some(error) = line.strip_prefix("error: ") {
+            failure = Some(error.to_string());
+        }
+    }
+    let error = match (code, failure) {
+        (0, None) => return Ok(done),
+        (_, Some(error)) => error,
+        (code, None) => format!("it exited with {code} and left no report"),
+    };
+    Err(SystemError::Call {
+        what: "the administrator copy of dfuse".into(),
+        error,
+        done,
+    })
+}
+
 /// Runs this program again with `args` as administrator (User Account Control asks the
 /// user), waits for it and returns its exit code.
 pub fn run_elevated(args: &[String]) -> Result<u32, SystemError> {

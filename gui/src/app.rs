@@ -66,6 +66,8 @@ pub struct App {
     pub options: crate::option_panel::OptionPanel,
     /// The memory tab.
     pub memory: crate::hex_view::HexView,
+    /// The "Install the WinUSB driver" button.
+    pub driver: crate::driver_install::DriverPanel,
     dialog: Option<(DialogPurpose, Receiver<Option<PathBuf>>)>,
     plan_key: Option<PlanKey>,
     /// Frames drawn so far.
@@ -153,6 +155,7 @@ impl App {
             tab: options.tab,
             options: Default::default(),
             memory: Default::default(),
+            driver: Default::default(),
             dialog: None,
             plan_key: None,
             frames: 0,
@@ -363,6 +366,7 @@ impl App {
 
     /// Takes in the job's reports and the device list's changes.
     pub fn poll(&mut self) {
+        self.driver.poll(&mut self.devices, &mut self.log);
         for update in self.devices.update() {
             match update {
                 Update::Arrived(location) => {

@@ -113,6 +113,27 @@ impl DeviceList {
         self.sims.get(index).map(dfuse_sim::SimBoard::chip)
     }
 
+    /// Reads the USB boards again in place (after a driver change: their driver and
+    /// memory map may differ now). A board no longer listed stays until the watcher says
+    /// it left.
+    pub fn rescan_usb(&mut self) {
+        let Ok(found) = dfuse::usb::list() else {
+            return;
+        };
+        let simulated = self.simulated();
+        for found in found {
+            let location = found.info.location.clone();
+            let fresh = Board::usb(found, &self.table);
+            match self.boards[simulated..]
+                .iter_mut()
+                .find(|board| board.info().location == location)
+            {
+                Some(board) => *board = fresh,
+                None => self.boards.push(fresh),
+            }
+        }
+    }
+
     /// Takes in what the watcher saw since the last call.
     pub fn update(&mut self) -> Vec<Update> {
         let Some(changes) = &self.changes else {

@@ -8,6 +8,7 @@
 pub mod app;
 mod choices;
 pub mod devices;
+pub mod driver_install;
 pub mod file;
 mod hex_view;
 pub mod job;

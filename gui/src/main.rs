@@ -44,6 +44,32 @@ struct Args {
     /// Print how long the first frame took to appear, then quit (for benchmarks).
     #[arg(long, hide = true)]
     exit_after_first_frame: bool,
+    /// Install the WinUSB driver and quit: how the window's button runs as administrator.
+    #[arg(long, hide = true)]
+    install_driver: bool,
+    /// Where --install-driver writes what it did, for the window that started it.
+    #[arg(long, hide = true, value_name = "FILE")]
+    report: Option<PathBuf>,
+}
+
+/// `--install-driver`: installs, writes the report, and says by the exit code how it went.
+fn install_driver(report: Option<&std::path::Path>) -> std::process::ExitCode {
+    use dfuse_drivers_win::system;
+    let result = dfuse_drivers_win::Package::build()
+        .map_err(system::SystemError::from)
+        .and_then(|package| system::install(&package));
+    if let Some(path) = report
+        && let Err(error) = system::write_report(path, &result)
+    {
+        eprintln!("error: cannot write {}: {error}", path.display());
+    }
+    match result {
+        Ok(_) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// The window: the app, and the start-up measurement when asked for.
@@ -90,6 +116,9 @@ fn size(text: &str) -> Option<[f32; 2]> {
 fn main() -> std::process::ExitCode {
     let started = Instant::now();
     let args = Args::parse();
+    if args.install_driver {
+        return install_driver(args.report.as_deref());
+    }
     let Some(size) = size(&args.size) else {
         eprintln!(
             "error: --size takes WIDTHxHEIGHT, like 1100x760, not {:?}",

@@ -72,6 +72,7 @@ impl App {
         }
         let mut chosen = None;
         let mut toggled = None;
+        let mut install_driver = false;
         let several = self.devices.boards.len() > 1;
         for board in &self.devices.boards {
             let selected = self.selected.as_deref() == Some(board.profile.info.location.as_str());
@@ -99,6 +100,7 @@ impl App {
             }
             if let Some(advice) = board.driver.as_deref().and_then(dfuse::usb::driver_advice) {
                 ui.colored_label(ui.visuals().warn_fg_color, advice);
+                install_driver |= self.driver.show_button(ui);
             }
             if let Some(problem) = &board.problem {
                 ui.colored_label(
@@ -106,6 +108,11 @@ impl App {
                     format!("Cannot read its memory map: {problem}"),
                 );
             }
+        }
+        self.driver.show_outcome(ui);
+        if install_driver {
+            let ctx = ui.ctx().clone();
+            self.driver.start(&ctx, &mut self.log);
         }
         if let Some(location) = chosen {
             self.select(&location);

@@ -67,7 +67,7 @@ fn device(error: &DeviceError, driver: Option<&str>) -> Plain {
             ..
         } => plain(
             "You do not have permission to use this board.",
-            "On Linux, install the udev rule (60-dfuse.rules) and replug the board; on Windows, install the WinUSB driver package (drivers-win) or use Zadig.",
+            "On Linux, install the udev rule (60-dfuse.rules) and replug the board; on Windows, press “Install the WinUSB driver” under the board (or use Zadig).",
         ),
         DeviceError::Open { location, .. } => plain(
             format!("The board at {location} could not be opened."),
@@ -167,7 +167,7 @@ mod tests {
         };
         let plain = explain(&error, Some("STTub30"));
         assert!(plain.next.contains("STTub30 driver bound"), "{plain:?}");
-        assert!(plain.next.contains("drivers-win") && plain.next.contains("Zadig"));
+        assert!(plain.next.contains("dfuse driver install") && plain.next.contains("Zadig"));
         let with_winusb = explain(&error, Some("WinUSB"));
         assert!(
             with_winusb.what.contains("could not be opened"),

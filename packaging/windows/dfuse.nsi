@@ -76,22 +76,38 @@ Section "dfuse and dfuse-gui" SecProgram
     WriteRegDWORD HKLM "${UNINSTALL_KEY}" "NoRepair" 1
 SectionEnd
 
-; Until `dfuse driver install` exists, the package and how to bind it (Zadig) are copied.
-Section "WinUSB driver package" SecDriver
+; `dfuse driver install` signs the WinUSB package for this computer and installs it (the
+; installer already runs as administrator). The INF and the README (with Zadig, the fallback)
+; are copied too. A failure is reported and does not stop the installation.
+Section "WinUSB driver for DfuSe boards" SecDriver
     SetOutPath "$INSTDIR\driver"
     File "${STAGE}\driver\dfuse-winusb.inf"
     File "${STAGE}\driver\README.md"
     CreateShortCut "$SMPROGRAMS\dfuse\WinUSB driver (how to install).lnk" "$INSTDIR\driver\README.md"
+    DetailPrint "Installing the WinUSB driver: dfuse driver install"
+    nsExec::ExecToLog '"$INSTDIR\dfuse.exe" driver install'
+    Pop $0
+    ${If} $0 == 0
+        WriteRegDWORD HKLM "${UNINSTALL_KEY}" "DriverInstalled" 1
+    ${Else}
+        DetailPrint "The WinUSB driver was not installed (dfuse exited with $0). Run 'dfuse driver install' as administrator later, or see driver\README.md (Zadig)."
+    ${EndIf}
 SectionEnd
 
 LangString DESC_PROGRAM ${LANG_ENGLISH} "The dfuse command line (on PATH) and the dfuse-gui window (Start menu)."
-LangString DESC_DRIVER ${LANG_ENGLISH} "The WinUSB driver package for DfuSe boards and how to bind it."
+LangString DESC_DRIVER ${LANG_ENGLISH} "Binds Windows' own WinUSB driver to DfuSe boards (dfuse driver install): signs the package with a certificate made for this computer alone and trusts it."
 !insertmacro MUI_FUNCTION_DESCRIPTION_BEGIN
     !insertmacro MUI_DESCRIPTION_TEXT ${SecProgram} $(DESC_PROGRAM)
     !insertmacro MUI_DESCRIPTION_TEXT ${SecDriver} $(DESC_DRIVER)
 !insertmacro MUI_FUNCTION_DESCRIPTION_END
 
 Section "Uninstall"
+    ; The driver package and dfuse's certificates go first, while dfuse.exe is still here.
+    ReadRegDWORD $0 HKLM "${UNINSTALL_KEY}" "DriverInstalled"
+    ${If} $0 == 1
+        nsExec::ExecToLog '"$INSTDIR\dfuse.exe" driver uninstall'
+        Pop $0
+    ${EndIf}
     Delete "$INSTDIR\dfuse.exe"
     Delete "$INSTDIR\dfuse-gui.exe"
     Delete "$INSTDIR\dfuse.ico"

@@ -76,8 +76,11 @@ pub fn help(error: &SystemError) -> &'static str {
         SystemError::NotElevated | SystemError::Declined => {
             "run `dfuse driver install` again and accept the administrator prompt"
         }
-        SystemError::Call { .. } | SystemError::Package(_) => {
+        SystemError::Call { .. } => {
             "nothing is left half-installed; Zadig (zadig.akeo.ie, WinUSB) is the fallback, see drivers-win/README.md"
+        }
+        SystemError::Package(_) => {
+            "write the package again (`dfuse driver install --dry-run DIR`): Windows refuses a package whose files changed after signing"
         }
     }
 }
@@ -131,71 +134,30 @@ fn elevated(
     report: Option<&Path>,
     work: impl FnOnce() -> Result<Vec<String>, SystemError>,
 ) -> Result<(), CliError> {
-    #[cfg(windows)]
-    if !system::is_elevated() {
-        return relaunch(invocation);
-    }
-    #[cfg(not(windows))]
-    let _ = invocation;
-    let result = work();
-    let (lines, error) = match result {
-        Ok(done) => (done, None),
-        Err(SystemError::Call { ref done, .. }) => (done.clone(), result.err()),
-        Err(error) => (Vec::new(), Some(error)),
+    let result = if cfg!(windows) && !system::is_elevated() {
+        eprintln!(
+            "Changing drivers and the machine's certificate stores needs administrator rights: Windows will ask now (User Account Control)."
+        );
+        system::elevate_and_report(invocation)
+    } else {
+        let result = work();
+        if let Some(path) = report {
+            system::write_report(path, &result).map_err(|error| CliError::Io {
+                path: path.to_path_buf(),
+                action: "write",
+                error,
+            })?;
+        }
+        result
     };
-    let mut text: String = lines.iter().map(|line| format!("done: {line}\n")).collect();
-    if let Some(error) = &error {
-        text += &format!("error: {error}\n");
-    }
-    if let Some(path) = report {
-        std::fs::write(path, &text).map_err(|error| CliError::Io {
-            path: path.to_path_buf(),
-            action: "write",
-            error,
-        })?;
-    }
-    for line in &lines {
+    let done = match &result {
+        Ok(done) | Err(SystemError::Call { done, .. }) => done.as_slice(),
+        Err(_) => &[],
+    };
+    for line in done {
         println!("{line}");
     }
-    error.map_or(Ok(()), |error| Err(CliError::Driver(error)))
-}
-
-#[cfg(windows)]
-fn relaunch(invocation: &[&str]) -> Result<(), CliError> {
-    eprintln!(
-        "Changing drivers and the machine's certificate stores needs administrator rights: Windows will ask now (User Account Control)."
-    );
-    let report = tempfile::NamedTempFile::new().map_err(|error| CliError::Io {
-        path: std::env::temp_dir(),
-        action: "write",
-        error,
-    })?;
-    let mut args: Vec<String> = invocation.iter().map(|s| s.to_string()).collect();
-    args.push("--report".into());
-    args.push(report.path().display().to_string());
-    let code = system::run_elevated(&args).map_err(CliError::Driver)?;
-    let text = std::fs::read_to_string(report.path()).unwrap_or_default();
-    let mut failure = None;
-    for line in text.lines() {
-        match line.split_once(": ") {
-            Some(("done", what)) => println!("{what}"),
-            Some(("error", what)) => failure = Some(what.to_string()),
-            _ => {}
-        }
-    }
-    match (code, failure) {
-        (0, _) => Ok(()),
-        (_, Some(message)) => Err(CliError::Driver(SystemError::Call {
-            what: "the administrator copy of dfuse".into(),
-            error: message,
-            done: Vec::new(),
-        })),
-        (code, None) => Err(CliError::Driver(SystemError::Call {
-            what: "the administrator copy of dfuse".into(),
-            error: format!("it exited with {code} and left no report"),
-            done: Vec::new(),
-        })),
-    }
+    result.map(drop).map_err(CliError::Driver)
 }
 
 fn verify(dir: &Path) -> Result<(), CliError> {
@@ -206,7 +168,7 @@ fn verify(dir: &Path) -> Result<(), CliError> {
         checked.signer
     );
     for (kind, tag) in &checked.inf_hashes {
-        println!("  {INF_NAME} {kind:?} {tag}: a member");
+        println!("  {INF_NAME} {kind} {tag}: a member");
     }
     for (name, value) in &checked.names {
         println!("  catalog attribute {name} = {value}");
