@@ -103,6 +103,10 @@ impl CliError {
             CliError::Table(_) => 2,
             CliError::Driver(SystemError::NotWindows(_)) => 2,
             CliError::Driver(SystemError::NotElevated | SystemError::Declined) => 3,
+            CliError::Driver(SystemError::Package(dfuse_drivers_win::PackageError::Io {
+                ..
+            })) => 4,
+            CliError::Driver(SystemError::Package(_)) => 3,
             CliError::Driver(_) => 5,
             CliError::Differs { .. } => 6,
             CliError::Device(DeviceError::Cancelled { .. }) => crate::device::INTERRUPTED,

@@ -384,6 +384,39 @@ mod tests {
     }
 
     #[test]
+    fn the_indirect_data_nests_its_type_and_its_digest_info_as_authenticode_says() {
+        // SpcIndirectDataContent ::= SEQUENCE { data SpcAttributeTypeAndOptionalValue,
+        // messageDigest DigestInfo }: two SEQUENCEs, read here without the crate's types.
+        let subject = member("x", b"abc", HashKind::Sha256).unwrap();
+        let indirect = subject
+            .attributes
+            .iter()
+            .find(|a| a.oid == SPC_INDIRECT_DATA)
+            .unwrap();
+        let der = indirect.values.iter().next().unwrap().to_der().unwrap();
+        let outer: Vec<Any> = Vec::from_der(&der).unwrap();
+        assert_eq!(outer.len(), 2);
+        let data: Vec<Any> = Vec::from_der(&outer[0].to_der().unwrap()).unwrap();
+        assert_eq!(
+            data[0].decode_as::<ObjectIdentifier>().unwrap(),
+            SPC_CAB_DATA
+        );
+        let digest_info: Vec<Any> = Vec::from_der(&outer[1].to_der().unwrap()).unwrap();
+        let algorithm: Vec<Any> = Vec::from_der(&digest_info[0].to_der().unwrap()).unwrap();
+        assert_eq!(
+            algorithm[0].decode_as::<ObjectIdentifier>().unwrap(),
+            SHA256
+        );
+        assert_eq!(
+            digest_info[1]
+                .decode_as::<OctetString>()
+                .unwrap()
+                .as_bytes(),
+            HashKind::Sha256.hash(b"abc").as_slice()
+        );
+    }
+
+    #[test]
     fn a_sha1_tag_is_forty_hex_digits_and_utf16() {
         let subject = member("x", b"abc", HashKind::Sha1).unwrap();
         // SHA-1("abc") from FIPS 180-2 appendix A.1.

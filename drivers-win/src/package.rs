@@ -51,6 +51,9 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> PackageError + '_ {
     }
 }
 
+/// The largest file [`check_dir`] reads: dfuse's are a few kilobytes.
+const MAX_FILE: u64 = 1 << 20;
+
 /// A signed package in memory.
 pub struct Package {
     /// The INF's bytes.
@@ -138,6 +141,13 @@ pub struct Checked {
 pub fn check_dir(dir: &Path) -> Result<Checked, PackageError> {
     let read = |name: &str| {
         let path = dir.join(name);
+        let size = std::fs::metadata(&path).map_err(io(&path))?.len();
+        if size > MAX_FILE {
+            return Err(PackageError::Mismatch(format!(
+                "{} is {size} bytes: too big for a file of dfuse's driver package",
+                path.display()
+            )));
+        }
         std::fs::read(&path).map_err(io(&path))
     };
     let (inf, cat, cer) = (read(INF_NAME)?, read(CAT_NAME)?, read(CER_NAME)?);

@@ -161,21 +161,26 @@ fn elevated(
 }
 
 fn verify(dir: &Path) -> Result<(), CliError> {
+    use dfuse::transport::printable;
     let checked = check_dir(dir).map_err(package_error)?;
     println!(
         "{}: the catalog's signature holds, signed by \"{}\"",
         dir.display(),
-        checked.signer
+        printable(&checked.signer)
     );
     for (kind, tag) in &checked.inf_hashes {
         println!("  {INF_NAME} {kind} {tag}: a member");
     }
     for (name, value) in &checked.names {
-        println!("  catalog attribute {name} = {value}");
+        println!(
+            "  catalog attribute {} = {}",
+            printable(name),
+            printable(value)
+        );
     }
     if cfg!(windows) {
         for line in system::check_with_windows(dir).map_err(CliError::Driver)? {
-            println!("  Windows: {line}");
+            println!("  Windows: {}", printable(&line));
         }
     }
     Ok(())
