@@ -212,6 +212,9 @@ impl CliError {
                 }
             }
             CliError::Boards { boards, .. } => object["boards"] = boards.clone().into(),
+            CliError::Driver(SystemError::Call { done, .. }) => {
+                object["done"] = done.clone().into()
+            }
             CliError::Device(error @ DeviceError::Cancelled { .. }) => {
                 object["cancelled"] = cancelled(error).into();
             }

@@ -76,3 +76,34 @@ fn install_and_uninstall_say_they_are_for_windows_and_change_nothing() {
         assert!(error.contains("--dry-run DIR"), "{error}");
     }
 }
+
+#[test]
+fn json_results_name_the_files_the_members_and_the_windows_only_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("pkg");
+    let written = common::json(&dfuse([
+        "driver",
+        "install",
+        "--dry-run",
+        p(&package),
+        "--json",
+    ]));
+    assert_eq!(written["result"], "ok");
+    assert_eq!(written["installed"], false);
+    assert_eq!(written["files"].as_array().unwrap().len(), 3);
+
+    let checked = common::json(&dfuse(["driver", "verify-package", p(&package), "--json"]));
+    assert_eq!(checked["result"], "ok");
+    let members = checked["inf_members"].as_array().unwrap();
+    assert_eq!(members.len(), 2);
+    assert_eq!(members[0]["hash"], "SHA-1");
+    assert_eq!(checked["attributes"]["HWID1"], "usb\\vid_0483&pid_df11");
+
+    #[cfg(not(windows))]
+    {
+        let refused = common::json(&dfuse(["driver", "install", "--json"]));
+        assert_eq!(refused["result"], "error");
+        assert_eq!(refused["code"], "windows-only");
+        assert_eq!(refused["exit"], 2);
+    }
+}

@@ -17,11 +17,14 @@ pub enum DriverAction {
     #[command(after_help = INSTALL_HELP)]
     Install(InstallArgs),
     /// Remove dfuse's package from the driver store and the certificates it added (Windows).
-    Uninstall(ReportArg),
+    Uninstall(UninstallArgs),
     /// Check a package folder: the catalog's signature, and the INF's hashes inside it.
     VerifyPackage {
         /// The folder `driver install --dry-run` wrote.
         dir: PathBuf,
+        /// Print one JSON object: the signer, the INF's hashes and the catalog's attributes.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -47,6 +50,19 @@ pub struct InstallArgs {
     /// Only add a fresh certificate to the stores (testing the store step where packages cannot be installed, e.g. Wine).
     #[arg(long, hide = true)]
     certificate_only: bool,
+    /// Print one JSON object: what was done, step by step.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    report: ReportArg,
+}
+
+/// Arguments of `dfuse driver uninstall`.
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Print one JSON object: what was removed, step by step.
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     report: ReportArg,
 }
@@ -88,12 +104,13 @@ pub fn help(error: &SystemError) -> &'static str {
 pub fn run(action: DriverAction) -> Result<(), CliError> {
     match action {
         DriverAction::Install(args) => install(args),
-        DriverAction::Uninstall(report) => elevated(
+        DriverAction::Uninstall(args) => elevated(
             &["driver", "uninstall"],
-            report.report.as_deref(),
+            &args.report,
+            args.json,
             system::uninstall,
         ),
-        DriverAction::VerifyPackage { dir } => verify(&dir),
+        DriverAction::VerifyPackage { dir, json } => verify(&dir, json),
     }
 }
 
@@ -101,6 +118,14 @@ fn install(args: InstallArgs) -> Result<(), CliError> {
     if let Some(dir) = args.dry_run {
         let package = Package::build().map_err(package_error)?;
         package.write(&dir).map_err(package_error)?;
+        if args.json {
+            let files =
+                [INF_NAME, CAT_NAME, CER_NAME].map(|name| dir.join(name).display().to_string());
+            crate::output::print_json(
+                serde_json::json!({"result": "ok", "installed": false, "files": files}),
+            );
+            return Ok(());
+        }
         println!(
             "Wrote the signed package to {}: {INF_NAME}, {CAT_NAME} (signed by the certificate in {CER_NAME}; its key is gone). Nothing was installed.",
             dir.display()
@@ -119,7 +144,7 @@ fn install(args: InstallArgs) -> Result<(), CliError> {
             system::install(&package)
         }
     };
-    elevated(&invocation, args.report.report.as_deref(), work)
+    elevated(&invocation, &args.report, args.json, work)
 }
 
 fn package_error(error: dfuse_drivers_win::PackageError) -> CliError {
@@ -131,7 +156,8 @@ fn package_error(error: dfuse_drivers_win::PackageError) -> CliError {
 /// `invocation` and shows what it reports.
 fn elevated(
     invocation: &[&str],
-    report: Option<&Path>,
+    report: &ReportArg,
+    json: bool,
     work: impl FnOnce() -> Result<Vec<String>, SystemError>,
 ) -> Result<(), CliError> {
     let result = if cfg!(windows) && !system::is_elevated() {
@@ -141,7 +167,7 @@ fn elevated(
         system::elevate_and_report(invocation)
     } else {
         let result = work();
-        if let Some(path) = report {
+        if let Some(path) = &report.report {
             system::write_report(path, &result).map_err(|error| CliError::Io {
                 path: path.to_path_buf(),
                 action: "write",
@@ -154,15 +180,43 @@ fn elevated(
         Ok(done) | Err(SystemError::Call { done, .. }) => done.as_slice(),
         Err(_) => &[],
     };
-    for line in done {
-        println!("{line}");
+    if json {
+        if result.is_ok() {
+            crate::output::print_json(serde_json::json!({"result": "ok", "done": done}));
+        }
+    } else {
+        for line in done {
+            println!("{line}");
+        }
     }
     result.map(drop).map_err(CliError::Driver)
 }
 
-fn verify(dir: &Path) -> Result<(), CliError> {
+fn verify(dir: &Path, json: bool) -> Result<(), CliError> {
     use dfuse::transport::printable;
     let checked = check_dir(dir).map_err(package_error)?;
+    let windows = if cfg!(windows) {
+        system::check_with_windows(dir).map_err(CliError::Driver)?
+    } else {
+        Vec::new()
+    };
+    if json {
+        let hashes: Vec<_> = checked
+            .inf_hashes
+            .iter()
+            .map(|(kind, tag)| serde_json::json!({"hash": kind.to_string(), "tag": tag}))
+            .collect();
+        let names: serde_json::Map<String, serde_json::Value> = checked
+            .names
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone().into()))
+            .collect();
+        crate::output::print_json(serde_json::json!({
+            "result": "ok", "signer": checked.signer, "inf_members": hashes,
+            "attributes": names, "windows": windows,
+        }));
+        return Ok(());
+    }
     println!(
         "{}: the catalog's signature holds, signed by \"{}\"",
         dir.display(),
@@ -178,10 +232,8 @@ fn verify(dir: &Path) -> Result<(), CliError> {
             printable(value)
         );
     }
-    if cfg!(windows) {
-        for line in system::check_with_windows(dir).map_err(CliError::Driver)? {
-            println!("  Windows: {}", printable(&line));
-        }
+    for line in windows {
+        println!("  Windows: {}", printable(&line));
     }
     Ok(())
 }
