@@ -117,8 +117,13 @@ impl App {
                 ctx.request_repaint();
             }
         };
-        let (devices, refused) =
+        let (mut devices, refused) =
             DeviceList::new(&options.sims, options.real_time, table, options.usb, wake);
+        if let Some(driver) = &options.sim_driver {
+            for board in &mut devices.boards {
+                board.driver = Some(driver.clone());
+            }
+        }
         for reason in refused {
             log.add(Level::Error, reason);
         }

@@ -23,6 +23,9 @@ pub struct Options {
     pub log_file: Option<PathBuf>,
     /// The tab shown first.
     pub tab: Tab,
+    /// A Windows driver the simulated boards pretend is bound to them (demonstrations of
+    /// the driver advice and the install button).
+    pub sim_driver: Option<String>,
 }
 
 /// The tabs of the main panel.

@@ -44,6 +44,9 @@ struct Args {
     /// Print how long the first frame took to appear, then quit (for benchmarks).
     #[arg(long, hide = true)]
     exit_after_first_frame: bool,
+    /// Pretend Windows bound this driver to the simulated boards, e.g. STTub30 (shows the driver advice and the install button).
+    #[arg(long, hide = true, value_name = "DRIVER")]
+    sim_driver: Option<String>,
     /// Install the WinUSB driver and quit: how the window's button runs as administrator.
     #[arg(long, hide = true)]
     install_driver: bool,
@@ -151,6 +154,7 @@ fn main() -> std::process::ExitCode {
         device_table,
         log_file: args.log.clone(),
         tab: args.tab,
+        sim_driver: args.sim_driver.clone(),
     };
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("dfuse")

@@ -98,8 +98,16 @@ impl App {
                     toggled = Some((location.clone(), together));
                 }
             }
-            if let Some(advice) = board.driver.as_deref().and_then(dfuse::usb::driver_advice) {
-                ui.colored_label(ui.visuals().warn_fg_color, advice);
+            if let Some(driver) = &board.driver
+                && dfuse::usb::driver_advice(driver).is_some()
+            {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Windows has the {} driver bound to this board; dfuse needs WinUSB.",
+                        dfuse::transport::printable(driver)
+                    ),
+                );
                 install_driver |= self.driver.show_button(ui);
             }
             if let Some(problem) = &board.problem {

@@ -69,7 +69,7 @@ fn a_board_with_sttub30_offers_the_install_and_is_usable_after_it() {
         refusal: None,
     });
     let mut harness = with_sttub30(Arc::clone(&installer));
-    harness.get_by_label_contains("Windows has the STTub30 driver bound to this board");
+    harness.get_by_label("Windows has the STTub30 driver bound to this board; dfuse needs WinUSB.");
     harness.get_by_label(EXPLANATION);
     assert!(EXPLANATION.contains("administrator rights (User Account Control)"));
     assert_eq!(
