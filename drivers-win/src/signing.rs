@@ -71,15 +71,6 @@ fn rsa_error(error: impl std::fmt::Display) -> SigningError {
     SigningError::Rsa(error.to_string())
 }
 
-fn utc(time: SystemTime) -> Result<UtcTime, SigningError> {
-    let since = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_err(|_| SigningError::Shape("the clock is before 1970".into()))?;
-    Ok(UtcTime::from_unix_duration(Duration::from_secs(
-        since.as_secs(),
-    ))?)
-}
-
 /// A signer made for one package: the certificate, and the key that lives only as long
 /// as this value (`RsaPrivateKey` zeroes itself when dropped; it is never written out).
 pub struct Signer {
@@ -138,7 +129,9 @@ impl Signer {
             signature: algorithm(SHA256_WITH_RSA),
             issuer: name.clone(),
             validity: Validity {
-                not_before: Time::UtcTime(utc(now - Duration::from_secs(86_400))?),
+                not_before: Time::UtcTime(UtcTime::from_system_time(
+                    now - Duration::from_secs(86_400),
+                )?),
                 not_after: Time::UtcTime(UtcTime::from_unix_duration(Duration::from_secs(
                     NOT_AFTER_UNIX,
                 ))?),

@@ -41,12 +41,33 @@ pub enum SystemError {
     Package(#[from] PackageError),
 }
 
+impl SystemError {
+    /// What had been done before the failure (nothing, for most errors).
+    pub fn done(&self) -> &[String] {
+        match self {
+            SystemError::Call { done, .. } => done,
+            _ => &[],
+        }
+    }
+}
+
 /// Whether this process may change drivers and the machine's certificate stores.
 pub fn is_elevated() -> bool {
     #[cfg(windows)]
     return windows::is_elevated();
     #[cfg(not(windows))]
     false
+}
+
+/// Whether changing the machine means asking Windows for administrator rights first
+/// ([`elevate_and_report`]). Off Windows it never does: the calls say they are Windows-only.
+pub fn needs_elevation() -> bool {
+    cfg!(windows) && !is_elevated()
+}
+
+/// Signs a fresh package (a new key, dropped once signed) and [`install`]s it.
+pub fn install_fresh() -> Result<Vec<String>, SystemError> {
+    install(&Package::build()?)
 }
 
 /// Installs `package`: its certificate into LocalMachine Root and TrustedPublisher, the
@@ -103,8 +124,7 @@ pub fn write_report(
 ) -> std::io::Result<()> {
     let (done, error) = match result {
         Ok(done) => (done.as_slice(), None),
-        Err(SystemError::Call { done, .. }) => (done.as_slice(), result.as_ref().err()),
-        Err(error) => (&[][..], Some(error)),
+        Err(error) => (error.done(), Some(error)),
     };
     let mut text: String = done.iter().map(|line| format!("done: {line}\n")).collect();
     if let Some(error) = error {

@@ -31,12 +31,10 @@ pub struct SystemInstaller;
 impl DriverInstaller for SystemInstaller {
     fn install(&self) -> Result<Vec<String>, String> {
         use dfuse_drivers_win::system;
-        let result = if system::is_elevated() {
-            dfuse_drivers_win::Package::build()
-                .map_err(system::SystemError::from)
-                .and_then(|package| system::install(&package))
-        } else {
+        let result = if system::needs_elevation() {
             system::elevate_and_report(&["--install-driver"])
+        } else {
+            system::install_fresh()
         };
         result.map_err(|error| error.to_string())
     }

@@ -58,9 +58,7 @@ struct Args {
 /// `--install-driver`: installs, writes the report, and says by the exit code how it went.
 fn install_driver(report: Option<&std::path::Path>) -> std::process::ExitCode {
     use dfuse_drivers_win::system;
-    let result = dfuse_drivers_win::Package::build()
-        .map_err(system::SystemError::from)
-        .and_then(|package| system::install(&package));
+    let result = system::install_fresh();
     if let Some(path) = report
         && let Err(error) = system::write_report(path, &result)
     {

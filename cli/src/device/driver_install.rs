@@ -137,11 +137,10 @@ fn install(args: InstallArgs) -> Result<(), CliError> {
         invocation.push("--certificate-only");
     }
     let work = move || {
-        let package = Package::build()?;
         if args.certificate_only {
-            system::trust_certificate(&package)
+            system::trust_certificate(&Package::build()?)
         } else {
-            system::install(&package)
+            system::install_fresh()
         }
     };
     elevated(&invocation, &args.report, args.json, work)
@@ -160,7 +159,7 @@ fn elevated(
     json: bool,
     work: impl FnOnce() -> Result<Vec<String>, SystemError>,
 ) -> Result<(), CliError> {
-    let result = if cfg!(windows) && !system::is_elevated() {
+    let result = if system::needs_elevation() {
         eprintln!(
             "Changing drivers and the machine's certificate stores needs administrator rights: Windows will ask now (User Account Control)."
         );
@@ -177,8 +176,8 @@ fn elevated(
         result
     };
     let done = match &result {
-        Ok(done) | Err(SystemError::Call { done, .. }) => done.as_slice(),
-        Err(_) => &[],
+        Ok(done) => done.as_slice(),
+        Err(error) => error.done(),
     };
     if json {
         if result.is_ok() {
