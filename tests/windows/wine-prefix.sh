@@ -14,3 +14,10 @@ if [ ! -f "$WINEPREFIX/done" ]; then
     cp "$WINEPREFIX/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
     touch "$WINEPREFIX/done"
 fi
+
+# wine_certificates STORE: the SHA-1 thumbprints in Wine's LocalMachine certificate store
+# STORE (Root, TrustedPublisher, ...), one a line, read from its registry.
+wine_certificates() {
+    wine reg query "HKLM\\Software\\Microsoft\\SystemCertificates\\$1\\Certificates" 2>/dev/null \
+        | grep -o 'Certificates\\[0-9A-F]\{40\}' | cut -d'\' -f2 || true
+}
