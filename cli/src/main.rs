@@ -27,7 +27,11 @@ struct Cli {
     command: Command,
 }
 
+/// The subcommands' arguments are built only for the one run (`defer`): building every one
+/// took a third of the start-up. So the argument structs carry plain comments, not doc
+/// comments, which would replace the descriptions written here (docs/PERFORMANCE.md).
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 enum Command {
     /// Inspect and convert firmware files (no device needed).
     #[command(subcommand)]
@@ -151,5 +155,56 @@ fn main() -> ExitCode {
             }
             error.exit_code()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::{Command, CommandFactory};
+    use std::collections::HashMap;
+
+    /// Every description of every subcommand, by path, once the whole tree is built.
+    fn descriptions(command: &Command, path: &str, into: &mut HashMap<String, String>) {
+        for subcommand in command.get_subcommands() {
+            let path = format!("{path} {}", subcommand.get_name());
+            let about = subcommand.get_about().map(ToString::to_string);
+            into.insert(path.clone(), about.unwrap_or_default());
+            descriptions(subcommand, &path, into);
+        }
+    }
+
+    #[test]
+    fn clap_accepts_the_command_line_definition() {
+        Cli::command().debug_assert();
+    }
+
+    /// Subcommands are deferred: a doc comment on an argument struct would replace the
+    /// subcommand's description when it is built. The descriptions must survive the build.
+    #[test]
+    fn building_the_deferred_subcommands_keeps_their_descriptions() {
+        let mut registered = HashMap::new();
+        descriptions(&Cli::command(), "dfuse", &mut registered);
+        let mut built_command = Cli::command();
+        built_command.build();
+        let mut built = HashMap::new();
+        descriptions(&built_command, "dfuse", &mut built);
+        for (path, about) in &registered {
+            assert_eq!(
+                &built[path], about,
+                "{path}: its description changed when built"
+            );
+        }
+        // Subcommands of deferred ones exist only once built: each has a description of its
+        // own (a leaked struct comment shows as the same text on several subcommands).
+        let mut seen: HashMap<&str, &str> = HashMap::new();
+        let not_help = |path: &&String| !path.split(' ').any(|name| name == "help");
+        for (path, about) in built.iter().filter(|(path, _)| not_help(path)) {
+            assert!(!about.is_empty(), "{path} has no description");
+            if let Some(other) = seen.insert(about, path) {
+                panic!("{path} and {other} have the same description: {about}");
+            }
+        }
+        assert!(built.contains_key("dfuse driver install"));
     }
 }

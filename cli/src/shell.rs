@@ -8,7 +8,9 @@ use clap_complete::Shell;
 
 use crate::exit::CliError;
 
-/// Arguments of `dfuse completions`.
+// Arguments of `dfuse completions`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  source <(dfuse completions bash)\n  dfuse completions zsh > ~/.zfunc/_dfuse\n  dfuse completions fish > ~/.config/fish/completions/dfuse.fish"
@@ -18,7 +20,9 @@ pub struct CompletionsArgs {
     shell: Shell,
 }
 
-/// Arguments of `dfuse manpages`.
+// Arguments of `dfuse manpages`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct ManpagesArgs {
     /// The folder to write dfuse.1 and one page a subcommand into (created if missing).
@@ -27,12 +31,19 @@ pub struct ManpagesArgs {
 
 /// Prints the completion script for `args.shell` on standard output.
 pub fn completions(args: CompletionsArgs, mut command: Command) -> Result<(), CliError> {
+    // Subcommands are built on demand (`defer`): build them all for the script. (`dfuse help
+    // driver` then completes no further: its tree is copied before `driver`'s is built.)
+    command.build();
     clap_complete::generate(args.shell, &mut command, "dfuse", &mut std::io::stdout());
     Ok(())
 }
 
 /// Writes the man pages of `command` and of every subcommand into `args.dir`.
 pub fn manpages(args: ManpagesArgs, command: Command) -> Result<(), CliError> {
+    // Subcommands are built on demand (`defer`): build them all, without the `help`
+    // subcommands, which have no page of their own.
+    let mut command = command.disable_help_subcommand(true);
+    command.build();
     std::fs::create_dir_all(&args.dir).map_err(|error| CliError::Io {
         path: args.dir.clone(),
         action: "create",

@@ -10,8 +10,9 @@ use dfuse_drivers_win::{CAT_NAME, CER_NAME, INF_NAME, Package, check_dir};
 
 use crate::exit::CliError;
 
-/// What `dfuse driver` does besides showing the drivers bound.
+// What `dfuse driver` does besides showing the drivers bound.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum DriverAction {
     /// Sign the WinUSB package for this computer and install it (Windows, as administrator).
     #[command(after_help = INSTALL_HELP)]
@@ -41,7 +42,9 @@ Microsoft's driver, part of Windows; the package only tells Windows to use it.
 `dfuse driver uninstall` undoes steps 2 and 3. With --dry-run DIR nothing is installed:
 the signed package is written to DIR, on any system, for inspection.";
 
-/// Arguments of `dfuse driver install`.
+// Arguments of `dfuse driver install`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct InstallArgs {
     /// Write the signed package (INF, CAT, CER) to this folder and install nothing.
@@ -57,7 +60,9 @@ pub struct InstallArgs {
     report: ReportArg,
 }
 
-/// Arguments of `dfuse driver uninstall`.
+// Arguments of `dfuse driver uninstall`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct UninstallArgs {
     /// Print one JSON object: what was removed, step by step.
@@ -67,7 +72,7 @@ pub struct UninstallArgs {
     report: ReportArg,
 }
 
-/// Where an elevated copy of dfuse writes what it did, for the copy that started it.
+// Where an elevated copy of dfuse writes what it did, for the copy that started it.
 #[derive(Args, Debug)]
 pub struct ReportArg {
     #[arg(long, hide = true, value_name = "FILE")]

@@ -11,7 +11,9 @@ use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
 use crate::memmap::MapJson;
 
-/// Arguments of `dfuse list`.
+// Arguments of `dfuse list`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct ListArgs {
     #[command(flatten)]
@@ -30,7 +32,9 @@ pub struct ListArgs {
     json: bool,
 }
 
-/// Arguments of `dfuse info`.
+// Arguments of `dfuse info`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct InfoArgs {
     #[command(flatten)]

@@ -31,7 +31,7 @@ pub use inspect::{InfoArgs, ListArgs};
 pub use ops::{EraseArgs, LeaveArgs, ReadArgs, UnprotectArgs};
 use report::Reporter;
 
-/// How to pick the device; shared by every device command.
+// How to pick the device; shared by every device command.
 #[derive(Args, Debug, Clone)]
 pub struct DeviceArgs {
     /// The device: `<bus>-<port.path>` for USB (as `dfuse list` shows), or `sim:<chip>` for a simulated board (e.g. sim:stm32f407). `flash` takes it several times to flash those boards at once.
@@ -54,7 +54,7 @@ pub struct DeviceArgs {
     pub device_db: Option<PathBuf>,
 }
 
-/// Waiting for a board that resets to come back (after leave or unprotect).
+// Waiting for a board that resets to come back (after leave or unprotect).
 #[derive(Args, Debug, Clone, Copy)]
 pub struct WaitArgs {
     /// Afterwards, wait until the board is back on the bus and report it.

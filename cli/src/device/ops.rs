@@ -13,7 +13,7 @@ use super::{DeviceArgs, with_device};
 use crate::exit::CliError;
 use crate::number::{parse_size, parse_u32};
 
-/// Which board and memory region a command works on, and how it reports.
+// Which board and memory region a command works on, and how it reports.
 #[derive(Args, Debug)]
 pub struct OnRegion {
     /// Alternate setting: a number or a region name (default 0).
@@ -34,7 +34,9 @@ impl OnRegion {
     }
 }
 
-/// Arguments of `dfuse read`.
+// Arguments of `dfuse read`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  dfuse read -o backup.bin --address 0x08000000 --length 1M\n  dfuse read -o ob.hex --alt \"Option Bytes\" --address 0x1FFFC000 --length 16"
@@ -72,7 +74,9 @@ pub fn read(args: ReadArgs) -> Result<(), CliError> {
     })
 }
 
-/// Arguments of `dfuse erase`.
+// Arguments of `dfuse erase`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  dfuse erase --all\n  dfuse erase --address 0x08020000 --length 128K"
@@ -117,7 +121,9 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
     })
 }
 
-/// Arguments of `dfuse unprotect`.
+// Arguments of `dfuse unprotect`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct UnprotectArgs {
     #[command(flatten)]
@@ -147,7 +153,9 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
     })
 }
 
-/// Arguments of `dfuse leave`.
+// Arguments of `dfuse leave`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct LeaveArgs {
     #[command(flatten)]

@@ -18,6 +18,7 @@ use crate::output::read_text;
 
 /// `dfuse option-bytes`.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum OptionBytesCommand {
     /// Show every option-byte field: its value, raw bits and meaning.
     Show(OptionBytesArgs),
@@ -45,7 +46,7 @@ Examples:
   dfuse option-bytes set wrp=+0 --json
   dfuse option-bytes set rdp=0 --yes";
 
-/// Where the option-byte layouts come from.
+// Where the option-byte layouts come from.
 #[derive(Args, Debug, Clone)]
 pub struct LayoutArgs {
     /// An option-byte layout file consulted before the built-in ones (format: docs/OPTION-BYTES.md; default: $XDG_CONFIG_HOME/dfuse/option-bytes.toml, if present).
@@ -71,7 +72,9 @@ impl LayoutArgs {
     }
 }
 
-/// Arguments of `dfuse option-bytes show` and `dfuse protect`: the layouts, the board, the output.
+// Arguments of `dfuse option-bytes show` and `dfuse protect`: the layouts, the board, the output.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct OptionBytesArgs {
     #[command(flatten)]
@@ -82,7 +85,9 @@ pub struct OptionBytesArgs {
     report: OutputArgs,
 }
 
-/// Arguments of `dfuse option-bytes set`.
+// Arguments of `dfuse option-bytes set`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct SetArgs {
     /// The changes, FIELD=VALUE each.

@@ -7,7 +7,7 @@ use dfuse::session::{Event, Phase, Unit};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
-/// How device commands report; shared by every device command.
+// How device commands report; shared by every device command.
 #[derive(Args, Debug, Clone, Copy)]
 pub struct OutputArgs {
     /// Print JSON lines: one object per event, then one result object.

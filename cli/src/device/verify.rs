@@ -21,7 +21,9 @@ compared; nothing is erased or written. Exit code 0: the board holds the file;
 /// How many differing ranges are listed for people (JSON lists all).
 const SHOWN: usize = 10;
 
-/// Arguments of `dfuse verify`.
+// Arguments of `dfuse verify`.
+// (A comment, not a doc comment: with deferred subcommands a doc comment here would
+// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     #[command(flatten)]

@@ -17,6 +17,7 @@ pub use info::InfoArgs;
 
 /// The `dfuse file` subcommands.
 #[derive(Subcommand, Debug)]
+#[command(defer = true)]
 pub enum FileCommand {
     /// Show what a firmware file holds: format, targets, address ranges, suffix, CRC verdict.
     #[command(after_help = info::AFTER_HELP)]
@@ -66,7 +67,7 @@ impl From<InputFormat> for Format {
     }
 }
 
-/// How to read the input file; shared by every command that takes one.
+// How to read the input file; shared by every command that takes one.
 #[derive(Args, Debug)]
 pub struct InputArgs {
     /// The firmware file (.dfu, .bin, .hex, .s19/.srec, .elf).
