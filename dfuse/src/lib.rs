@@ -64,6 +64,8 @@ pub mod select;
 pub mod session;
 pub mod transport;
 pub mod usb;
+#[cfg(target_os = "linux")]
+mod usbfs;
 
 pub use device::{Board, Device};
 pub use error::DeviceError;

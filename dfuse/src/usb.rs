@@ -215,12 +215,47 @@ fn transfer_error(error: TransferError, timeout: Duration) -> TransportError {
     }
 }
 
+/// Linux: opens the device file and hands nusb a duplicate of it, keeping the other for
+/// [`crate::usbfs`]: both share one open file, so the interface nusb claims is claimed for
+/// both.
+#[cfg(target_os = "linux")]
+fn open_usbfs(
+    device: &nusb::DeviceInfo,
+) -> Result<(nusb::Device, crate::usbfs::Usbfs), TransportError> {
+    let path = format!(
+        "/dev/bus/usb/{:03}/{:03}",
+        device.busnum(),
+        device.device_address()
+    );
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::PermissionDenied => TransportError::AccessDenied(OsError::new(
+                std::io::Error::new(error.kind(), format!("{path}: {error}")),
+            )),
+            std::io::ErrorKind::NotFound => TransportError::Disconnected,
+            _ => TransportError::Io(OsError::new(error)),
+        })?;
+    let shared = file
+        .try_clone()
+        .map_err(|error| TransportError::Io(OsError::new(error)))?;
+    let opened = nusb::Device::from_fd(shared.into())
+        .wait()
+        .map_err(|e| open_error(e, Some(device)))?;
+    Ok((opened, crate::usbfs::Usbfs::new(file)))
+}
+
 /// An opened USB DFU interface.
 pub struct UsbTransport {
     info: DeviceInfo,
     address: u8,
     interface: nusb::Interface,
     start: Instant,
+    /// Linux: the same open device file, for requests as one blocking call each.
+    #[cfg(target_os = "linux")]
+    usbfs: crate::usbfs::Usbfs,
 }
 
 impl UsbTransport {
@@ -229,6 +264,9 @@ impl UsbTransport {
         if let Some(problem) = &found.problem {
             return Err(problem.clone());
         }
+        #[cfg(target_os = "linux")]
+        let (device, usbfs) = open_usbfs(&found.nusb)?;
+        #[cfg(not(target_os = "linux"))]
         let device = found
             .nusb
             .open()
@@ -243,7 +281,21 @@ impl UsbTransport {
             address: found.device_address(),
             interface,
             start: Instant::now(),
+            #[cfg(target_os = "linux")]
+            usbfs,
         })
+    }
+
+    /// The setup packet of a DFU class request to the interface.
+    #[cfg(target_os = "linux")]
+    fn setup(&self, direction_in: bool, request: Request, value: u16) -> crate::usbfs::Setup {
+        crate::usbfs::Setup {
+            // Class request to an interface (USB 2.0 table 9-2), IN or OUT.
+            request_type: if direction_in { 0xA1 } else { 0x21 },
+            request: request as u8,
+            value,
+            index: u16::from(self.info.interface),
+        }
     }
 
     /// The bus address the device had when it was opened.
@@ -271,6 +323,11 @@ impl Transport for UsbTransport {
         data: &[u8],
         timeout: Duration,
     ) -> Result<(), TransportError> {
+        #[cfg(target_os = "linux")]
+        if data.len() <= crate::usbfs::MAX_LENGTH {
+            let setup = self.setup(false, request, value);
+            return self.usbfs.control_out(setup, data, timeout);
+        }
         let transfer = ControlOut {
             control_type: ControlType::Class,
             recipient: Recipient::Interface,
@@ -292,6 +349,11 @@ impl Transport for UsbTransport {
         length: u16,
         timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
+        #[cfg(target_os = "linux")]
+        if usize::from(length) <= crate::usbfs::MAX_LENGTH {
+            let setup = self.setup(true, request, value);
+            return self.usbfs.control_in(setup, length, timeout);
+        }
         let transfer = ControlIn {
             control_type: ControlType::Class,
             recipient: Recipient::Interface,
