@@ -66,6 +66,7 @@ pub mod transport;
 pub mod usb;
 #[cfg(target_os = "linux")]
 mod usbfs;
+mod wait;
 
 pub use device::{Board, Device};
 pub use error::DeviceError;

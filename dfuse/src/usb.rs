@@ -253,6 +253,7 @@ pub struct UsbTransport {
     address: u8,
     interface: nusb::Interface,
     start: Instant,
+    waiter: crate::wait::Waiter,
     /// Linux: the same open device file, for requests as one blocking call each.
     #[cfg(target_os = "linux")]
     usbfs: crate::usbfs::Usbfs,
@@ -281,6 +282,7 @@ impl UsbTransport {
             address: found.device_address(),
             interface,
             start: Instant::now(),
+            waiter: Default::default(),
             #[cfg(target_os = "linux")]
             usbfs,
         })
@@ -368,8 +370,9 @@ impl Transport for UsbTransport {
             .map_err(|e| transfer_error(e, timeout))
     }
 
+    /// Waits as long as asked, not noticeably longer (a poll timeout is a minimum).
     fn sleep(&mut self, duration: Duration) {
-        std::thread::sleep(duration);
+        self.waiter.wait(duration);
     }
 
     fn now(&self) -> Duration {

@@ -160,7 +160,11 @@ impl Transport for UsbLink {
     }
 
     fn sleep(&mut self, duration: Duration) {
-        std::thread::sleep(duration);
+        // The open transport waits precisely; a board that is away is waited for coarsely.
+        match self.transport.as_mut() {
+            Some(transport) => transport.sleep(duration),
+            None => std::thread::sleep(duration),
+        }
     }
 
     fn now(&self) -> Duration {
