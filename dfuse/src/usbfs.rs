@@ -11,7 +11,6 @@
 
 use std::ffi::c_void;
 use std::fs::File;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use rustix::io::Errno;
@@ -38,17 +37,14 @@ struct CtrlTransfer {
 /// `USBDEVFS_CONTROL = _IOWR('U', 0, struct usbdevfs_ctrltransfer)`.
 const USBDEVFS_CONTROL: Opcode = opcode::read_write::<CtrlTransfer>(b'U', 0);
 
-/// One control transfer whose data stage uses a buffer borrowed for the call.
-struct Control<'a> {
-    transfer: CtrlTransfer,
-    buffer: PhantomData<&'a mut [u8]>,
-}
+/// One control transfer, as the ioctl's argument.
+struct Control(CtrlTransfer);
 
-// SAFETY: the opcode is USBDEVFS_CONTROL with the kernel's own structure; `data` points to
-// a buffer of `length` bytes that lives as long as the borrow in `buffer`, and the kernel
-// writes into it only for an IN request (whose buffer is borrowed mutably). The call's
-// result is the number of bytes transferred.
-unsafe impl Ioctl for Control<'_> {
+// SAFETY: the opcode is USBDEVFS_CONTROL and the argument the kernel's own structure for it.
+// `Usbfs::call`, the only place one is made, points `data` at a buffer of `length` bytes that
+// outlives the call: a slice for an OUT request (which the kernel only reads), a Vec it owns
+// for an IN request. The call's result is the number of bytes transferred.
+unsafe impl Ioctl for Control {
     type Output = usize;
     const IS_MUTATING: bool = true;
 
@@ -57,7 +53,7 @@ unsafe impl Ioctl for Control<'_> {
     }
 
     fn as_ptr(&mut self) -> *mut c_void {
-        (&raw mut self.transfer).cast()
+        (&raw mut self.0).cast()
     }
 
     unsafe fn output_from_ptr(
@@ -144,12 +140,8 @@ impl Usbfs {
                 .max(1),
             data,
         };
-        let control = Control {
-            transfer,
-            buffer: PhantomData,
-        };
-        // SAFETY: see `impl Ioctl for Control`; `data` stays valid during the call.
-        unsafe { ioctl(&self.file, control) }.map_err(|errno| error(errno, timeout))
+        // SAFETY: see `impl Ioctl for Control`; the callers' buffers outlive this call.
+        unsafe { ioctl(&self.file, Control(transfer)) }.map_err(|errno| error(errno, timeout))
     }
 }
 
