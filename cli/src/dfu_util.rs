@@ -7,8 +7,6 @@ use clap::Args;
 use crate::exit::CliError;
 
 // Arguments of `dfuse dfu-util`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP)]
 pub struct DfuUtilArgs {

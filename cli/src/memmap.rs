@@ -18,8 +18,6 @@ devices (missing units, odd padding, trailing garbage) are accepted and reported
 as warnings. A string that is not a DfuSe layout exits with code 3.";
 
 // Arguments of `dfuse memmap`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct MemmapArgs {
     /// The string, e.g. "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg".

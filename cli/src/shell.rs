@@ -9,8 +9,6 @@ use clap_complete::Shell;
 use crate::exit::CliError;
 
 // Arguments of `dfuse completions`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  source <(dfuse completions bash)\n  dfuse completions zsh > ~/.zfunc/_dfuse\n  dfuse completions fish > ~/.config/fish/completions/dfuse.fish"
@@ -21,8 +19,6 @@ pub struct CompletionsArgs {
 }
 
 // Arguments of `dfuse manpages`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct ManpagesArgs {
     /// The folder to write dfuse.1 and one page a subcommand into (created if missing).

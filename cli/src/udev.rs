@@ -15,8 +15,6 @@ pub const RULE: &str = include_str!("../assets/60-dfuse.rules");
 const INSTALLED: &str = "/etc/udev/rules.d/60-dfuse.rules";
 
 // Arguments of `dfuse udev-rule`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  dfuse udev-rule                       # print it\n  sudo dfuse udev-rule --install        # install it and reload udev; then replug the board"

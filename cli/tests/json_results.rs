@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{dfuse, example, p, stdout};
+use common::{dfuse, example, p, stderr, stdout};
 
 /// The JSON objects `args` printed; asserts each line is one and carries the schema.
 fn objects(args: &[&str]) -> (Vec<serde_json::Value>, i32) {
@@ -235,4 +235,41 @@ fn a_failed_verify_and_a_failed_board_carry_their_details_in_the_one_result() {
         objects.iter().filter(|o| o.get("result").is_some()).count(),
         1
     );
+}
+
+#[test]
+fn a_watch_ends_with_a_result_object_counting_what_it_saw() {
+    // No board is attached here: the watch sees none, and says so when its time is up.
+    let (objects, status) = objects(&["list", "--watch", "--watch-seconds", "1", "--json"]);
+    assert_eq!(status, 0, "{objects:?}");
+    let last = objects.last().expect("a result object");
+    assert_eq!(last["result"], "ok", "{last}");
+    assert_eq!(last["stopped"], "time-up", "{last}");
+    assert_eq!(
+        (&last["present"], &last["arrived"], &last["left"]),
+        (&0.into(), &0.into(), &0.into())
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_a_watch_with_its_result_object_and_exit_0() {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dfuse"))
+        .args(["list", "--watch", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["result"], "ok", "{last}");
+    assert_eq!(last["stopped"], "interrupted", "{last}");
 }

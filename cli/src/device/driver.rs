@@ -18,8 +18,6 @@ first. On Windows it also names the driver bound now and whether dfuse can use i
 that Windows binds WinUSB without Zadig; `dfuse driver uninstall` removes it.";
 
 // Arguments of `dfuse driver`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
 pub struct DriverArgs {

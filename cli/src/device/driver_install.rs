@@ -43,8 +43,6 @@ Microsoft's driver, part of Windows; the package only tells Windows to use it.
 the signed package is written to DIR, on any system, for inspection.";
 
 // Arguments of `dfuse driver install`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct InstallArgs {
     /// Write the signed package (INF, CAT, CER) to this folder and install nothing.
@@ -61,8 +59,6 @@ pub struct InstallArgs {
 }
 
 // Arguments of `dfuse driver uninstall`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct UninstallArgs {
     /// Print one JSON object: what was removed, step by step.

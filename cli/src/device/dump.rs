@@ -13,8 +13,6 @@ use crate::number::{parse_size, parse_u32};
 const MAX_LENGTH: u64 = 1 << 20;
 
 // Arguments of `dfuse dump`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  dfuse dump --address 0x08000000 --length 256\n  dfuse dump --alt \"Option Bytes\" --address 0x1FFFC000 --length 16"

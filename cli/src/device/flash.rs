@@ -37,8 +37,6 @@ Ctrl-C stops between two requests and leaves the board(s) in DFU mode, idle
 (exit code 130); a second Ctrl-C exits at once.";
 
 // Arguments of `dfuse flash`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct FlashArgs {
     #[command(flatten)]

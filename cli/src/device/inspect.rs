@@ -12,8 +12,6 @@ use crate::exit::CliError;
 use crate::memmap::MapJson;
 
 // Arguments of `dfuse list`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct ListArgs {
     #[command(flatten)]
@@ -21,7 +19,8 @@ pub struct ListArgs {
     /// Show, per device, how the device table chose its record.
     #[arg(long)]
     explain: bool,
-    /// Keep running and report boards as they arrive and leave (until Ctrl-C).
+    /// Keep running and report boards as they arrive and leave, until Ctrl-C (exit 0; with
+    /// --json the last line is a result object counting them).
     #[arg(long)]
     watch: bool,
     /// With --watch, stop after this many seconds.
@@ -33,8 +32,6 @@ pub struct ListArgs {
 }
 
 // Arguments of `dfuse info`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct InfoArgs {
     #[command(flatten)]
@@ -211,25 +208,47 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
         }
     };
     let mut watcher = dfuse::usb::Watcher::new();
-    watcher
-        .present()
-        .filter(|i| selector.matches(i))
-        .for_each(|info| report("present", info));
+    let mut present = 0;
+    for info in watcher.present().filter(|i| selector.matches(i)) {
+        present += 1;
+        report("present", info);
+    }
     let deadline = args
         .watch_seconds
         .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
-    while deadline.is_none_or(|d| std::time::Instant::now() < d) {
+    let interrupted = super::interrupt::flag();
+    let (mut arrived, mut left) = (0, 0);
+    while deadline.is_none_or(|d| std::time::Instant::now() < d)
+        && !interrupted.load(std::sync::atomic::Ordering::SeqCst)
+    {
         std::thread::sleep(std::time::Duration::from_millis(250));
         for change in watcher.poll() {
             match change {
                 dfuse::usb::Change::Arrived(found) if selector.matches(&found.info) => {
+                    arrived += 1;
                     report("arrived", &found.info)
                 }
-                dfuse::usb::Change::Left(info) if selector.matches(&info) => report("left", &info),
+                dfuse::usb::Change::Left(info) if selector.matches(&info) => {
+                    left += 1;
+                    report("left", &info)
+                }
                 _ => {}
             }
         }
         let _ = std::io::Write::flush(&mut std::io::stdout());
+    }
+    if args.json {
+        crate::output::print_json(json!({
+            "result": "ok",
+            "present": present,
+            "arrived": arrived,
+            "left": left,
+            "stopped": if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                "time-up"
+            } else {
+                "interrupted"
+            },
+        }));
     }
     Ok(())
 }

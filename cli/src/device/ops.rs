@@ -35,8 +35,6 @@ impl OnRegion {
 }
 
 // Arguments of `dfuse read`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  dfuse read -o backup.bin --address 0x08000000 --length 1M\n  dfuse read -o ob.hex --alt \"Option Bytes\" --address 0x1FFFC000 --length 16"
@@ -75,8 +73,6 @@ pub fn read(args: ReadArgs) -> Result<(), CliError> {
 }
 
 // Arguments of `dfuse erase`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  dfuse erase --all\n  dfuse erase --address 0x08020000 --length 128K"
@@ -122,8 +118,6 @@ pub fn erase(args: EraseArgs) -> Result<(), CliError> {
 }
 
 // Arguments of `dfuse unprotect`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct UnprotectArgs {
     #[command(flatten)]
@@ -154,8 +148,6 @@ pub fn unprotect(args: UnprotectArgs) -> Result<(), CliError> {
 }
 
 // Arguments of `dfuse leave`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct LeaveArgs {
     #[command(flatten)]

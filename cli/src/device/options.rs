@@ -73,8 +73,6 @@ impl LayoutArgs {
 }
 
 // Arguments of `dfuse option-bytes show` and `dfuse protect`: the layouts, the board, the output.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct OptionBytesArgs {
     #[command(flatten)]
@@ -86,8 +84,6 @@ pub struct OptionBytesArgs {
 }
 
 // Arguments of `dfuse option-bytes set`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct SetArgs {
     /// The changes, FIELD=VALUE each.

@@ -22,8 +22,6 @@ compared; nothing is erased or written. Exit code 0: the board holds the file;
 const SHOWN: usize = 10;
 
 // Arguments of `dfuse verify`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
     #[command(flatten)]

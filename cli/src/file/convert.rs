@@ -50,8 +50,6 @@ impl OutputFormat {
 }
 
 // Arguments of `dfuse file convert`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
     #[command(flatten)]

@@ -16,8 +16,6 @@ Examples:
 A damaged file (CRC mismatch) is still described, and the command exits with code 3.";
 
 // Arguments of `dfuse file info`.
-// (A comment, not a doc comment: with deferred subcommands a doc comment here would
-// replace the subcommand\'s description in its --help.)
 #[derive(Args, Debug)]
 pub struct InfoArgs {
     #[command(flatten)]

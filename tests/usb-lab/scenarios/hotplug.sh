@@ -2,6 +2,8 @@
 source tests/usb-lab/scenarios/lib.sh
 "$DFUSE" list --watch --watch-seconds 12 > /tmp/watch.txt 2>&1 &
 watch=$!
+"$DFUSE" list --watch --json > /tmp/watch.json 2> /dev/null &   # stopped by Ctrl-C below
+json_watch=$!
 sleep 1
 attach stm32f072 f072
 wait_for '^arrived: 1-1 .*0483:DF11' /tmp/watch.txt 100
@@ -15,4 +17,13 @@ wait "$watch"
 cat /tmp/watch.txt
 test "$(grep -c '^arrived: 1-1' /tmp/watch.txt)" -ge 2
 test "$(grep -c '^left: 1-1' /tmp/watch.txt)" -ge 2
+kill -INT "$json_watch"
+wait "$json_watch"                              # Ctrl-C ends a watch with exit 0
+tail -n 1 /tmp/watch.json
+tail -n 1 /tmp/watch.json | /usr/bin/python3 -c '
+import json, sys
+result = json.load(sys.stdin)
+assert result["result"] == "ok" and result["stopped"] == "interrupted", result
+assert result["arrived"] >= 2 and result["left"] >= 2, result'
+test "$(grep -c '"event":"arrived"' /tmp/watch.json)" -ge 2
 echo "hotplug: arrivals and departures reported"
