@@ -272,4 +272,9 @@ fn ctrl_c_ends_a_watch_with_its_result_object_and_exit_0() {
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["result"], "ok", "{last}");
     assert_eq!(last["stopped"], "interrupted", "{last}");
+    assert!(
+        stderr(&output).contains("Stopped watching."),
+        "{}",
+        stderr(&output)
+    );
 }

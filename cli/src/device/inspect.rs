@@ -216,7 +216,7 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
     let deadline = args
         .watch_seconds
         .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
-    let interrupted = super::interrupt::flag();
+    let interrupted = super::interrupt::flag_saying("Stopped watching.");
     let (mut arrived, mut left) = (0, 0);
     while deadline.is_none_or(|d| std::time::Instant::now() < d)
         && !interrupted.load(std::sync::atomic::Ordering::SeqCst)

@@ -8,8 +8,15 @@ use std::sync::{Arc, OnceLock};
 /// The exit code of a command stopped by Ctrl-C (128 + SIGINT, as shells report it).
 pub const INTERRUPTED: u8 = 130;
 
-/// The flag Ctrl-C sets; the handler is installed on first use.
+/// The flag Ctrl-C sets during a device operation; the handler is installed on first use.
 pub fn flag() -> Arc<AtomicBool> {
+    flag_saying(
+        "Interrupted: stopping after the request under way (Ctrl-C again to exit at once)...",
+    )
+}
+
+/// The flag Ctrl-C sets, with what the first Ctrl-C prints (the first caller's words hold).
+pub fn flag_saying(stopping: &'static str) -> Arc<AtomicBool> {
     static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
     Arc::clone(FLAG.get_or_init(|| {
         let flag = Arc::new(AtomicBool::new(false));
@@ -20,7 +27,7 @@ pub fn flag() -> Arc<AtomicBool> {
                 eprintln!("\nInterrupted again: exiting now; the board may be left mid-operation.");
                 std::process::exit(i32::from(INTERRUPTED));
             }
-            eprintln!("\nInterrupted: stopping after the request under way (Ctrl-C again to exit at once)...");
+            eprintln!("\n{stopping}");
         });
         flag
     }))
