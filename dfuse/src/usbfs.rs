@@ -167,15 +167,21 @@ mod tests {
         assert_eq!(USBDEVFS_CONTROL as u64, 0xC018_5500);
     }
 
-    #[test]
-    fn a_transfer_over_a_page_is_refused_before_the_kernel() {
+    /// A file that is no USB device, and a DFU class request to interface 0.
+    fn not_a_device(request_type: u8, request: u8, value: u16) -> (Usbfs, Setup) {
         let usbfs = Usbfs::new(File::open("/dev/null").unwrap());
         let setup = Setup {
-            request_type: 0x21,
-            request: 1,
-            value: 2,
+            request_type,
+            request,
+            value,
             index: 0,
         };
+        (usbfs, setup)
+    }
+
+    #[test]
+    fn a_transfer_over_a_page_is_refused_before_the_kernel() {
+        let (usbfs, setup) = not_a_device(0x21, 1, 2);
         let error = usbfs
             .control_out(setup, &[0; MAX_LENGTH + 1], Duration::from_secs(1))
             .unwrap_err();
@@ -184,13 +190,7 @@ mod tests {
 
     #[test]
     fn a_file_that_is_no_usb_device_gives_an_error_not_a_crash() {
-        let usbfs = Usbfs::new(File::open("/dev/null").unwrap());
-        let setup = Setup {
-            request_type: 0xA1,
-            request: 3,
-            value: 0,
-            index: 0,
-        };
+        let (usbfs, setup) = not_a_device(0xA1, 3, 0);
         assert!(matches!(
             usbfs.control_in(setup, 6, Duration::from_secs(1)),
             Err(TransportError::Io(_))
