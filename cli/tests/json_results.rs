@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{dfuse, example, p, stderr, stdout};
+use common::{dfuse, example, p, stdout};
 
 /// The JSON objects `args` printed; asserts each line is one and carries the schema.
 fn objects(args: &[&str]) -> (Vec<serde_json::Value>, i32) {
@@ -254,27 +254,38 @@ fn a_watch_ends_with_a_result_object_counting_what_it_saw() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_ends_a_watch_with_its_result_object_and_exit_0() {
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_dfuse"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dfuse"))
         .args(["list", "--watch", "--json"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(1));
+    // Ctrl-C once the watch has begun, which it says on stderr.
+    let mut stderr_lines =
+        std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    let before: Vec<String> = stderr_lines
+        .by_ref()
+        .map_while(Result::ok)
+        .take_while(|line| !line.starts_with("Watching for boards"))
+        .collect();
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the watch ended: {before:?}"
+    );
     let killed = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let rest: Vec<String> = stderr_lines.map_while(Result::ok).collect();
+    assert_eq!(output.status.code(), Some(0), "{rest:?}");
     let text = stdout(&output);
     let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert_eq!(last["result"], "ok", "{last}");
     assert_eq!(last["stopped"], "interrupted", "{last}");
     assert!(
-        stderr(&output).contains("Stopped watching."),
-        "{}",
-        stderr(&output)
+        rest.iter().any(|l| l.contains("Stopped watching.")),
+        "{rest:?}"
     );
 }

@@ -217,6 +217,13 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
         .watch_seconds
         .map(|s| std::time::Instant::now() + std::time::Duration::from_secs(s));
     let interrupted = super::interrupt::flag_saying("Stopped watching.");
+    // On stderr, so stdout stays the list (or JSON); scripts can wait for it before plugging a board in.
+    eprintln!(
+        "Watching for boards arriving and leaving{}; Ctrl-C stops.",
+        args.watch_seconds
+            .map(|s| format!(" for {s} s"))
+            .unwrap_or_default()
+    );
     let (mut arrived, mut left) = (0, 0);
     while deadline.is_none_or(|d| std::time::Instant::now() < d)
         && !interrupted.load(std::sync::atomic::Ordering::SeqCst)

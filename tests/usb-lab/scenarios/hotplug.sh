@@ -2,9 +2,11 @@
 source tests/usb-lab/scenarios/lib.sh
 "$DFUSE" list --watch --watch-seconds 12 > /tmp/watch.txt 2>&1 &
 watch=$!
-"$DFUSE" list --watch --json > /tmp/watch.json 2> /dev/null &   # stopped by Ctrl-C below
+"$DFUSE" list --watch --json > /tmp/watch.json 2> /tmp/watch-json.err &   # stopped by Ctrl-C below
 json_watch=$!
-sleep 1
+# Plug the board in only once both watches have begun (a debug build starts slowly in this guest).
+wait_for '^Watching for boards' /tmp/watch.txt 600
+wait_for '^Watching for boards' /tmp/watch-json.err 600
 attach stm32f072 f072
 board=$!
 wait_for '^arrived: 1-1 .*0483:DF11' /tmp/watch.txt 100
@@ -20,6 +22,7 @@ test "$(grep -c '^arrived: 1-1' /tmp/watch.txt)" -ge 2
 test "$(grep -c '^left: 1-1' /tmp/watch.txt)" -ge 2
 kill -INT "$json_watch"
 wait "$json_watch"                              # Ctrl-C ends a watch with exit 0
+grep -o '"event":"[a-z]*"' /tmp/watch.json
 tail -n 1 /tmp/watch.json
 tail -n 1 /tmp/watch.json | /usr/bin/python3 -c '
 import json, sys
