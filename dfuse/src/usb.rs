@@ -60,8 +60,14 @@ fn location(device: &nusb::DeviceInfo) -> String {
     )
 }
 
-/// Every device with a DFU interface.
+/// Every device with a DFU interface, each opened to read its alternate settings.
 pub fn list() -> Result<Vec<Found>, TransportError> {
+    Ok(dfu_devices()?.iter().map(describe).collect())
+}
+
+/// The devices with a DFU interface, by location, as the operating system lists them: no
+/// request reaches a device.
+fn dfu_devices() -> Result<Vec<nusb::DeviceInfo>, TransportError> {
     // A Linux kernel without USB support has no /sys/bus/usb: there are no devices, not an error.
     if cfg!(target_os = "linux") && !std::path::Path::new("/sys/bus/usb").exists() {
         return Ok(Vec::new());
@@ -69,15 +75,14 @@ pub fn list() -> Result<Vec<Found>, TransportError> {
     let devices = nusb::list_devices()
         .wait()
         .map_err(|e| open_error(e, None))?;
-    let mut found: Vec<Found> = devices
+    let mut dfu: Vec<nusb::DeviceInfo> = devices
         .filter(|d| {
             d.interfaces()
                 .any(|i| (i.class(), i.subclass()) == DFU_CLASS)
         })
-        .map(|d| describe(&d))
         .collect();
-    found.sort_by(|a, b| a.info.location.cmp(&b.info.location));
-    Ok(found)
+    dfu.sort_by_cached_key(location);
+    Ok(dfu)
 }
 
 fn describe(device: &nusb::DeviceInfo) -> Found {
@@ -393,18 +398,28 @@ pub enum Change {
 ///
 /// Polling works everywhere, with or without udev, and cannot take the process
 /// down (nusb's native watch aborts under Wine); a failed enumeration is simply
-/// tried again at the next poll.
+/// tried again at the next poll. A poll asks the operating system only: a device
+/// is opened (its strings read) once, when it arrives. So boards see no requests
+/// while they are watched, and a poll stays short even when a device goes away
+/// in the middle of it (a long poll could miss a board that leaves and comes back).
 pub struct Watcher {
-    known: Vec<(String, u8, DeviceInfo)>,
+    known: Vec<(Key, DeviceInfo)>,
+}
+
+/// A device's location and bus address: the address changes at every re-enumeration.
+type Key = (String, u8);
+
+fn key(device: &nusb::DeviceInfo) -> Key {
+    (location(device), device.device_address())
 }
 
 impl Watcher {
     /// A watcher that considers the devices present now as known (reported by [`Watcher::present`]).
     pub fn new() -> Watcher {
-        let known = list()
+        let known = dfu_devices()
             .unwrap_or_default()
-            .into_iter()
-            .map(|f| (f.info.location.clone(), f.device_address(), f.info))
+            .iter()
+            .map(|d| (key(d), describe(d).info))
             .collect();
         Watcher { known }
     }
@@ -416,38 +431,32 @@ impl Watcher {
 
     /// The devices known now.
     pub fn present(&self) -> impl Iterator<Item = &DeviceInfo> {
-        self.known.iter().map(|(_, _, info)| info)
+        self.known.iter().map(|(_, info)| info)
     }
 
     /// What changed since the last poll (a re-enumerated device leaves and arrives).
     pub fn poll(&mut self) -> Vec<Change> {
-        let Ok(now) = list() else {
+        let Ok(now) = dfu_devices() else {
             return Vec::new();
         };
-        let is_known = |location: &str, address: u8| {
-            self.known
-                .iter()
-                .any(|(l, a, _)| l == location && *a == address)
-        };
-        let is_present = |location: &str, address: u8| {
-            now.iter()
-                .any(|f| f.info.location == location && f.device_address() == address)
-        };
-        let mut changes: Vec<Change> = self
-            .known
-            .iter()
-            .filter(|(location, address, _)| !is_present(location, *address))
-            .map(|(_, _, info)| Change::Left(info.clone()))
-            .collect();
-        changes.extend(
-            now.iter()
-                .filter(|f| !is_known(&f.info.location, f.device_address()))
-                .map(|f| Change::Arrived(Box::new(f.clone()))),
-        );
-        self.known = now
+        let now: Vec<(Key, nusb::DeviceInfo)> = now.into_iter().map(|d| (key(&d), d)).collect();
+        let (stayed, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.known)
             .into_iter()
-            .map(|f| (f.info.location.clone(), f.device_address(), f.info))
+            .partition(|(known, _)| now.iter().any(|(k, _)| k == known));
+        let mut changes: Vec<Change> = gone
+            .into_iter()
+            .map(|(_, info)| Change::Left(info))
             .collect();
+        for (k, device) in now {
+            match stayed.iter().find(|(known, _)| *known == k) {
+                Some((_, info)) => self.known.push((k, info.clone())),
+                None => {
+                    let found = describe(&device);
+                    self.known.push((k, found.info.clone()));
+                    changes.push(Change::Arrived(Box::new(found)));
+                }
+            }
+        }
         changes
     }
 }

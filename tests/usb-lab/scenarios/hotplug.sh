@@ -7,13 +7,21 @@ json_watch=$!
 # Plug the board in only once both watches have begun (a debug build starts slowly in this guest).
 wait_for '^Watching for boards' /tmp/watch.txt 600
 wait_for '^Watching for boards' /tmp/watch-json.err 600
-attach stm32f072 f072
+attach stm32f072 f072 --log /tmp/f072.jsonl
 board=$!
 wait_for '^arrived: 1-1 .*0483:DF11' /tmp/watch.txt 100
 "$DFUSE" leave > /dev/null                      # the board resets: it leaves and comes back
 wait_for '^replugged' /tmp/f072.log
 wait_for '^left: 1-1' /tmp/watch.txt 100
-for _ in $(seq 100); do [ "$(grep -c '^arrived: 1-1' /tmp/watch.txt)" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq 100); do
+    [ "$(grep -c '^arrived: 1-1' /tmp/watch.txt)" -ge 2 ] && [ "$(grep -c '"event":"arrived"' /tmp/watch.json)" -ge 2 ] && break
+    sleep 0.1
+done
+# Watching costs the board nothing: a watch opens a board once, when it arrives, then only asks
+# the kernel (six polls of each watch in this second and a half).
+requests=$(wc -l < /tmp/f072.jsonl)
+sleep 1.5
+test "$(wc -l < /tmp/f072.jsonl)" -eq "$requests" || { echo "lab: the watches sent requests to the board" >&2; exit 1; }
 kill -TERM "$board"                             # unplug the board for good
 wait_for '^left: 1-1' /tmp/watch.txt 100
 wait "$watch"
