@@ -167,7 +167,9 @@ pub struct Device {
     profile: Profile,
     link: Box<dyn Link>,
     cancel: Option<Arc<AtomicBool>>,
-    layouts: Layouts,
+    /// Set by [`Device::use_layouts`], or the built-in ones, parsed when first needed (not for
+    /// every flash: parsing them is a good part of a flash's start-up on a slow machine).
+    layouts: std::sync::OnceLock<Layouts>,
 }
 
 impl Device {
@@ -177,13 +179,13 @@ impl Device {
             profile,
             link,
             cancel: None,
-            layouts: Layouts::built_in(),
+            layouts: std::sync::OnceLock::new(),
         }
     }
 
     /// Option-byte layouts to use instead of the built-in ones (a user's file first).
     pub fn use_layouts(&mut self, layouts: Layouts) {
-        self.layouts = layouts;
+        self.layouts = std::sync::OnceLock::from(layouts);
     }
 
     /// Opens the one USB board `selector` picks, matched against `table`.

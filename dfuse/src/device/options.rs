@@ -64,7 +64,8 @@ impl Profile {
 impl Device {
     /// The layout of this chip's option bytes and the alternate setting that holds them.
     pub fn option_layout(&self) -> Result<(Layout, u8), DeviceError> {
-        self.profile.option_layout(&self.layouts)
+        self.profile
+            .option_layout(self.layouts.get_or_init(Layouts::built_in))
     }
 
     /// Reads the option bytes: every segment of their alternate setting.
