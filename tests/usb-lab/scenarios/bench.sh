@@ -6,9 +6,10 @@ source tests/usb-lab/scenarios/lib.sh
 use_release
 # Both tools run from the guest's tmpfs, as from a local disk: the lab's shared root (9p) has no
 # page cache, so every start would read the whole binary again.
+[ -x target/release/minimal-host ] || { echo "bench: no target/release/minimal-host: run tests/usb-lab/bench" >&2; exit 1; }
 mkdir -p /tmp/bin /tmp/lib
-cp "$DFUSE" "$SIM" "$(command -v dfu-util)" /tmp/bin/
-DFUSE=/tmp/bin/dfuse SIM=/tmp/bin/dfuse-sim DFU_UTIL=/tmp/bin/dfu-util
+cp "$DFUSE" "$SIM" "$(command -v dfu-util)" target/release/minimal-host /tmp/bin/
+DFUSE=/tmp/bin/dfuse SIM=/tmp/bin/dfuse-sim DFU_UTIL=/tmp/bin/dfu-util MINIMAL=/tmp/bin/minimal-host
 # Their shared libraries too (libc, libusb, ...), for the same reason.
 for bin in "$DFUSE" "$DFU_UTIL"; do
     ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | xargs cp -t /tmp/lib
@@ -37,12 +38,20 @@ measure() {
 }
 
 head -c "$size" /dev/urandom > /tmp/image.bin
+# The board's usbfs node (its serial is the simulated F407's), for the reference host, which
+# does no enumeration.
+sysfs=/sys/bus/usb/devices/$(locations_of 3276395A3032)
+node=$(printf '/dev/bus/usb/%03d/%03d' "$(cat "$sysfs/busnum")" "$(cat "$sysfs/devnum")")
 for run in $(seq "$runs"); do
     measure dfuse list "$DFUSE" list
     measure dfu-util list "$DFU_UTIL" -l
     measure dfuse flash "$DFUSE" flash /tmp/image.bin --address 0x08000000 --no-verify --full
     measure dfu-util flash "$DFU_UTIL" -a 0 -s 0x08000000 -D /tmp/image.bin
-    rm -f /tmp/back-*.bin
+    # The reference host: the fewest requests and exact waits (tests/usb-lab/minimal-host.c);
+    # 256 KiB at 0x08000000 covers the F407's sectors 0-5.
+    measure minimal flash "$MINIMAL" "$node" /tmp/image.bin 08000000 \
+        08000000 08004000 08008000 0800C000 08010000 08020000
+    rm -f /tmp/back-*.bin   # the reads check the last flash, the reference host's
     measure dfuse read "$DFUSE" read -o /tmp/back-dfuse.bin --address 0x08000000 --length "$size"
     measure dfu-util read "$DFU_UTIL" -a 0 -s "0x08000000:$size" -U /tmp/back-dfu-util.bin
     cmp /tmp/back-dfuse.bin /tmp/image.bin
