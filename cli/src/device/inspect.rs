@@ -199,19 +199,29 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
     }
     let selector = args.device.selector()?;
     let table = args.device.table()?;
-    let report = |event: &str, info: &DeviceInfo| {
-        if args.json {
-            let profile = Profile::new(info.clone(), &table);
-            crate::output::print_json(json!({"event": event, "device": describe(&profile)}));
-        } else {
-            println!("{event}: {}", dfuse::select::describe(info).trim());
-        }
-    };
+    // A board that arrives but cannot be opened is reported with why, and what to do.
+    let report =
+        |event: &str, info: &DeviceInfo, problem: Option<&dfuse::transport::TransportError>| {
+            if args.json {
+                let profile = Profile::new(info.clone(), &table);
+                let mut device = describe(&profile);
+                if let Some(problem) = problem {
+                    device["problem"] = json!(problem.to_string());
+                }
+                crate::output::print_json(json!({"event": event, "device": device}));
+            } else {
+                println!("{event}: {}", dfuse::select::describe(info).trim());
+                if let Some(problem) = problem {
+                    println!("  cannot read its alternate settings: {problem}");
+                    println!("  help: {}", problem.help());
+                }
+            }
+        };
     let mut watcher = dfuse::usb::Watcher::new();
     let mut present = 0;
-    for info in watcher.present().filter(|i| selector.matches(i)) {
+    for (info, problem) in watcher.present().filter(|(i, _)| selector.matches(i)) {
         present += 1;
-        report("present", info);
+        report("present", info, problem);
     }
     let deadline = args
         .watch_seconds
@@ -233,11 +243,11 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
             match change {
                 dfuse::usb::Change::Arrived(found) if selector.matches(&found.info) => {
                     arrived += 1;
-                    report("arrived", &found.info)
+                    report("arrived", &found.info, found.problem.as_ref())
                 }
                 dfuse::usb::Change::Left(info) if selector.matches(&info) => {
                     left += 1;
-                    report("left", &info)
+                    report("left", &info, None)
                 }
                 _ => {}
             }
