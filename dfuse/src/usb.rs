@@ -466,14 +466,14 @@ impl Watcher {
         let (stayed, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.known)
             .into_iter()
             .partition(|(known, _)| now.iter().any(|(k, _)| k == known));
+        self.known = stayed; // the arrivals are added below
         let mut changes: Vec<Change> = gone
             .into_iter()
             .map(|(_, (info, _))| Change::Left(info))
             .collect();
         let mut refusing = Vec::new();
         for (k, device) in now {
-            if let Some((_, known)) = stayed.iter().find(|(known, _)| *known == k) {
-                self.known.push((k, known.clone()));
+            if self.known.iter().any(|(known, _)| *known == k) {
                 continue;
             }
             let found = describe(&device);

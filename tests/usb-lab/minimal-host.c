@@ -62,8 +62,9 @@ static void dnload(uint16_t block, void *data, uint16_t length) {
         if (status[4] == DNLOAD_IDLE) return;
         if (status[4] != DNBUSY) fail("unexpected state");
         double deadline = reply + (status[1] | status[2] << 8 | status[3] << 16);
-        if (deadline - now_ms() > 0.5) {
-            long ns = (long)((deadline - now_ms() - 0.5) * 1e6);
+        double asleep_ms = deadline - 0.5 - now_ms();
+        if (asleep_ms > 0) {
+            long ns = (long)(asleep_ms * 1e6);
             struct timespec pause = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
             nanosleep(&pause, NULL);
         }

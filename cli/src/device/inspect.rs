@@ -118,6 +118,12 @@ fn print_text(profile: &Profile) {
     }
 }
 
+/// Why a board's alternate settings could not be read, and what to do (under its text listing).
+fn print_problem(problem: &dfuse::transport::TransportError) {
+    println!("  cannot read its alternate settings: {problem}");
+    println!("  help: {}", problem.help());
+}
+
 pub fn list(args: ListArgs) -> Result<(), CliError> {
     if args.watch {
         return watch(&args);
@@ -149,8 +155,7 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
         for board in &boards {
             print_text(&board.profile);
             if let Some(problem) = &board.problem {
-                println!("  cannot read its alternate settings: {problem}");
-                println!("  help: {}", problem.help());
+                print_problem(problem);
             }
             if args.explain {
                 for step in &board.profile.resolution.steps {
@@ -212,8 +217,7 @@ fn watch(args: &ListArgs) -> Result<(), CliError> {
             } else {
                 println!("{event}: {}", dfuse::select::describe(info).trim());
                 if let Some(problem) = problem {
-                    println!("  cannot read its alternate settings: {problem}");
-                    println!("  help: {}", problem.help());
+                    print_problem(problem);
                 }
             }
         };

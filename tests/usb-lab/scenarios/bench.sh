@@ -4,9 +4,9 @@
 # turns the timings and the log into the tables of docs/PERFORMANCE.md.
 source tests/usb-lab/scenarios/lib.sh
 use_release
-# Both tools run from the guest's tmpfs, as from a local disk: the lab's shared root (9p) has no
-# page cache, so every start would read the whole binary again.
 [ -x target/release/minimal-host ] || { echo "bench: no target/release/minimal-host: run tests/usb-lab/bench" >&2; exit 1; }
+# The tools run from the guest's tmpfs, as from a local disk: the lab's shared root (9p) has no
+# page cache, so every start would read the whole binary again.
 mkdir -p /tmp/bin /tmp/lib
 cp "$DFUSE" "$SIM" "$(command -v dfu-util)" target/release/minimal-host /tmp/bin/
 DFUSE=/tmp/bin/dfuse SIM=/tmp/bin/dfuse-sim DFU_UTIL=/tmp/bin/dfu-util MINIMAL=/tmp/bin/minimal-host
