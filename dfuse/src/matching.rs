@@ -1,6 +1,7 @@
 //! Which protocol and quirks a DFU interface gets: a prioritised table of records.
 //!
-//! The built-in table is `dfuse/devices.toml` (compiled in). A user table is
+//! The built-in table is `dfuse/devices.toml`, turned into Rust by `build.rs` (no TOML is
+//! parsed at start-up for it). A user table is
 //! read first, so among records of equal priority a user record wins. See the
 //! table's header for the grammar and the six priorities.
 
@@ -9,7 +10,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-/// The built-in table's text.
+/// The built-in table's text (what `build.rs` compiles in; shown to people as written).
 pub const BUILT_IN: &str = include_str!("../devices.toml");
 
 /// Which protocol a device speaks.
@@ -290,6 +291,22 @@ fn parse(text: &str, source: Source) -> Result<Vec<Entry>, TableError> {
         .collect()
 }
 
+/// The built-in records, as `build.rs` compiled them from [`BUILT_IN`]; a test checks they
+/// equal what [`parse`] makes of the text, priorities included.
+fn built_in() -> Vec<Entry> {
+    let records: Vec<Record> = include!(concat!(env!("OUT_DIR"), "/built_in_devices.rs"));
+    records
+        .into_iter()
+        .filter_map(|record| {
+            Some(Entry {
+                priority: record.priority()?,
+                record,
+                source: Source::BuiltIn,
+            })
+        })
+        .collect()
+}
+
 impl DeviceTable {
     /// The user's records (if any) before the built-in ones.
     pub fn load(user: Option<(&str, PathBuf)>) -> Result<DeviceTable, TableError> {
@@ -297,7 +314,7 @@ impl DeviceTable {
             Some((text, path)) => parse(text, Source::User(path))?,
             None => Vec::new(),
         };
-        entries.extend(parse(BUILT_IN, Source::BuiltIn)?);
+        entries.extend(built_in());
         Ok(DeviceTable { entries })
     }
 

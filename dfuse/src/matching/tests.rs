@@ -24,6 +24,14 @@ fn the_built_in_table_loads_and_every_record_has_a_priority() {
     assert!(table.entries().iter().all(|e| e.source == Source::BuiltIn));
 }
 
+/// build.rs compiles devices.toml into Rust; the run-time reader must make the same of it.
+#[test]
+fn the_compiled_built_in_table_equals_the_parsed_text() {
+    let parsed = parse(BUILT_IN, Source::BuiltIn).unwrap();
+    assert_eq!(super::built_in(), parsed);
+    assert_eq!(parsed.len(), BUILT_IN.matches("[[device]]").count());
+}
+
 #[test]
 fn an_st_rom_gets_the_st_record_and_the_steps_say_why() {
     let resolution = built_in().resolve(&interface(0x0483, 0xDF11, 0x2200, 2));

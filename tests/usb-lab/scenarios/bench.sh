@@ -10,8 +10,9 @@ use_release
 mkdir -p /tmp/bin /tmp/lib
 cp "$DFUSE" "$SIM" "$(command -v dfu-util)" target/release/minimal-host /tmp/bin/
 DFUSE=/tmp/bin/dfuse SIM=/tmp/bin/dfuse-sim DFU_UTIL=/tmp/bin/dfu-util MINIMAL=/tmp/bin/minimal-host
-# Their shared libraries too (libc, libusb, ...), for the same reason.
-for bin in "$DFUSE" "$DFU_UTIL"; do
+# Their shared libraries too (libc, libusb, ...), for the same reason; the reference host uses
+# their libc. dfuse is statically linked (packaging/linux-cli): it loads none.
+for bin in "$SIM" "$DFU_UTIL"; do
     ldd "$bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | xargs cp -t /tmp/lib
 done
 export LD_LIBRARY_PATH=/tmp/lib

@@ -3,12 +3,13 @@ set -euo pipefail
 SIM=target/debug/dfuse-sim
 DFUSE=target/debug/dfuse
 
-# use_release: the scenario times things, so it runs the release builds (tests/usb-lab/bench builds them).
+# use_release: the scenario times things, so it runs the release builds, dfuse as people
+# install it (packaging/linux-cli; tests/usb-lab/bench builds them).
 use_release() {
     SIM=target/release/dfuse-sim
-    DFUSE=target/release/dfuse
+    DFUSE=target/linux-cli/dfuse
     [ -x "$SIM" ] && [ -x "$DFUSE" ] && return 0
-    echo "lab: no release build: run tests/usb-lab/bench, or cargo build --release -p dfuse-cli -p dfuse-sim" >&2
+    echo "lab: no release build: run tests/usb-lab/bench, or cargo build --release -p dfuse-sim and packaging/linux-cli" >&2
     return 1
 }
 
