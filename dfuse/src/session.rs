@@ -3,6 +3,7 @@
 //! Every wait honours bwPollTimeout and is bounded; the session never prints.
 //! Its tests run against the simulated chips, in the `dfuse-sim` crate (`sim/tests/session.rs`).
 
+use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -146,6 +147,8 @@ pub struct Session<'a, T: Transport + ?Sized> {
     cancel: Option<Arc<AtomicBool>>,
     /// The phase under way with its total and progress, for events and a cancellation's message.
     phase: Option<(Phase, u64, u64)>,
+    /// When the last GETSTATUS was answered (the transport's clock): a bwPollTimeout counts from there.
+    answered_at: Duration,
 }
 
 impl<'a, T: Transport + ?Sized> Session<'a, T> {
@@ -175,6 +178,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             blocks_per_address,
             cancel: None,
             phase: None,
+            answered_at: Duration::ZERO,
         };
         session.recover()?;
         Ok(session)
@@ -240,33 +244,35 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         request: Request,
         value: u16,
         data: &[u8],
-        operation: &str,
+        operation: &(impl fmt::Display + ?Sized),
     ) -> Result<(), DeviceError> {
         Self::trace(request, value, data.len());
         self.transport
             .control_out(request, value, data, self.settings.request)
             .map_err(|source| DeviceError::Transport {
                 request,
-                operation: operation.into(),
+                operation: operation.to_string(),
                 source,
             })
     }
 
-    fn status(&mut self, operation: &str) -> Result<StatusReply, DeviceError> {
+    fn status(
+        &mut self,
+        operation: &(impl fmt::Display + ?Sized),
+    ) -> Result<StatusReply, DeviceError> {
         Self::trace(Request::GetStatus, 0, StatusReply::LEN);
-        let bytes = self
-            .transport
-            .control_in(
-                Request::GetStatus,
-                0,
-                StatusReply::LEN as u16,
-                self.settings.request,
-            )
-            .map_err(|source| DeviceError::Transport {
-                request: Request::GetStatus,
-                operation: operation.into(),
-                source,
-            })?;
+        let answer = self.transport.control_in(
+            Request::GetStatus,
+            0,
+            StatusReply::LEN as u16,
+            self.settings.request,
+        );
+        self.answered_at = self.transport.now();
+        let bytes = answer.map_err(|source| DeviceError::Transport {
+            request: Request::GetStatus,
+            operation: operation.to_string(),
+            source,
+        })?;
         StatusReply::decode(&bytes).ok_or(DeviceError::BadReply {
             request: Request::GetStatus,
             len: bytes.len(),
@@ -302,7 +308,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     fn wait_while_busy(
         &mut self,
         mut reply: StatusReply,
-        operation: &str,
+        operation: &(impl fmt::Display + ?Sized),
         limit: Duration,
     ) -> Result<StatusReply, DeviceError> {
         let start = self.transport.now();
@@ -311,7 +317,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             let waited = self.transport.now().saturating_sub(start);
             if waited >= limit {
                 return Err(DeviceError::BusyTooLong {
-                    operation: operation.into(),
+                    operation: operation.to_string(),
                     waited,
                 });
             }
@@ -332,7 +338,10 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 // A device that keeps saying "busy, 0 ms" is asked again after 1 ms, not in a spin.
                 pause = pause.max(Duration::from_millis(1));
             }
-            self.transport.sleep(pause.min(limit - waited));
+            // Counted from the answer: the time spent since (deciding, logging) is part of the wait.
+            let since_answer = self.transport.now().saturating_sub(self.answered_at);
+            self.transport
+                .sleep(pause.min(limit - waited).saturating_sub(since_answer));
             polls += 1;
             match self.status(operation) {
                 Ok(next) => reply = next,
@@ -354,7 +363,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         &mut self,
         block: u16,
         data: &[u8],
-        operation: &str,
+        operation: &(impl fmt::Display + ?Sized),
         limit: Duration,
     ) -> Result<(), DeviceError> {
         self.out(Request::Dnload, block, data, operation)?;
@@ -362,7 +371,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         let reply = self.wait_while_busy(reply, operation, limit)?;
         if reply.state == State::Error || reply.status != crate::protocol::Status::Ok {
             return Err(DeviceError::Status {
-                operation: operation.into(),
+                operation: operation.to_string(),
                 status: reply.status,
                 state: reply.state,
             });
@@ -370,7 +379,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
         if reply.state != State::DnloadIdle {
             // DFU 1.1 figure A.1: a carried-out block leaves the device in dfuDNLOAD-IDLE.
             return Err(DeviceError::WrongState {
-                operation: operation.into(),
+                operation: operation.to_string(),
                 state: reply.state,
             });
         }
@@ -378,7 +387,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     }
 
     fn command(&mut self, command: Command, limit: Duration) -> Result<(), DeviceError> {
-        self.dnload_and_wait(0, &command.encode(), &command.to_string(), limit)
+        self.dnload_and_wait(0, &command.encode(), &command, limit)
     }
 
     /// Back to dfuIDLE after downloads or uploads.
@@ -439,7 +448,11 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 self.command(Command::SetAddress(chunk_address), self.settings.operation)?;
                 for (i, block) in chunk.chunks(size).enumerate() {
                     let address = chunk_address + (i * size) as u32;
-                    let operation = format!("write of {} bytes at {address:#010X}", block.len());
+                    // Worded only if it fails: formatting costs every block some time.
+                    let operation = WriteAt {
+                        bytes: block.len(),
+                        address,
+                    };
                     self.check_cancel()?;
                     let result = self.dnload_and_wait(
                         FIRST_DATA_BLOCK + i as u16,
@@ -644,6 +657,18 @@ fn compare(address: u32, expected: &[u8], read: &[u8]) -> Result<(), DeviceError
 
 /// The outcome of the last status poll of a device that is resetting: an
 /// error state fails, while a STALL, a timeout or the device's absence is success.
+/// A block's write, as an error names it.
+struct WriteAt {
+    bytes: usize,
+    address: u32,
+}
+
+impl fmt::Display for WriteAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "write of {} bytes at {:#010X}", self.bytes, self.address)
+    }
+}
+
 fn resetting(last: Result<StatusReply, DeviceError>, operation: &str) -> Result<(), DeviceError> {
     match last {
         Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {

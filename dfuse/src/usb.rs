@@ -1,6 +1,5 @@
 //! Real USB devices through nusb: enumeration of DFU interfaces and a [`Transport`].
 
-use std::num::NonZeroU8;
 use std::time::{Duration, Instant};
 
 use nusb::MaybeFuture;
@@ -14,6 +13,8 @@ const DFU_CLASS: (u8, u8) = (0xFE, 0x01);
 /// US English, the language every DfuSe ROM offers.
 const US_ENGLISH: u16 = 0x0409;
 const DESCRIPTOR_TIMEOUT: Duration = Duration::from_secs(1);
+/// bDescriptorType of a string descriptor (USB 2.0 table 9-5).
+const STRING_DESCRIPTOR: u8 = 3;
 
 /// A DFU device found on the bus, with what could be read without claiming it.
 #[derive(Clone, Debug)]
@@ -109,10 +110,7 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
         alt_settings: Vec::new(),
         functional: None,
     };
-    let problem = match device.open().wait() {
-        Ok(opened) => read_descriptors(&opened, &mut info).err(),
-        Err(error) => Some(open_error(error, Some(device))),
-    };
+    let problem = read_descriptors(device, &mut info).err();
     Found {
         // Device strings are untrusted: made printable where they enter the library.
         info: info.printable(),
@@ -121,11 +119,94 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
     }
 }
 
-/// Fills in the alternate settings and the functional descriptor from the configuration descriptor.
-fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), TransportError> {
-    let configuration = device
+/// Opens `device` and reads its alternate settings' names and functional descriptor.
+#[cfg(not(target_os = "linux"))]
+fn read_descriptors(
+    device: &nusb::DeviceInfo,
+    info: &mut DeviceInfo,
+) -> Result<(), TransportError> {
+    let opened = device
+        .open()
+        .wait()
+        .map_err(|error| open_error(error, Some(device)))?;
+    let configuration = opened
         .active_configuration()
         .map_err(|e| TransportError::NoConfiguration(OsError::new(e)))?;
+    fill_alt_settings(&configuration, info, |index, language| {
+        opened
+            .get_descriptor(STRING_DESCRIPTOR, index, language, DESCRIPTOR_TIMEOUT)
+            .wait()
+            .ok()
+    });
+    Ok(())
+}
+
+/// Linux: reads the descriptors from the device file and the strings with one blocking
+/// request each ([`crate::usbfs`]), as nusb would but without its event thread and its
+/// asynchronous transfers: part of every command's start-up (docs/PERFORMANCE.md).
+#[cfg(target_os = "linux")]
+fn read_descriptors(
+    device: &nusb::DeviceInfo,
+    info: &mut DeviceInfo,
+) -> Result<(), TransportError> {
+    use std::io::Read;
+    let file = open_device_file(device)?;
+    // A usbfs device file reads as the device descriptor followed by every configuration
+    // descriptor, as the kernel cached them at enumeration (no request reaches the device).
+    let mut descriptors = Vec::new();
+    (&file)
+        .take(MAX_DESCRIPTORS)
+        .read_to_end(&mut descriptors)
+        .map_err(|error| TransportError::Io(OsError::new(error)))?;
+    let active = std::fs::read_to_string(device.sysfs_path().join("bConfigurationValue"))
+        .ok()
+        .and_then(|value| value.trim().parse::<u8>().ok());
+    let configuration = configurations(&descriptors)
+        .find(|c| active.is_none_or(|value| c.configuration_value() == value))
+        .ok_or_else(|| {
+            TransportError::NoConfiguration(OsError::new(std::io::Error::other(
+                "the device file holds no (active) configuration descriptor",
+            )))
+        })?;
+    let usbfs = crate::usbfs::Usbfs::new(file);
+    fill_alt_settings(&configuration, info, |index, language| {
+        let setup = crate::usbfs::Setup {
+            // GET_DESCRIPTOR, standard, to the device (USB 2.0 section 9.4.3).
+            request_type: 0x80,
+            request: 6,
+            value: u16::from(STRING_DESCRIPTOR) << 8 | u16::from(index),
+            index: language,
+        };
+        usbfs.control_in(setup, 255, DESCRIPTOR_TIMEOUT).ok()
+    });
+    Ok(())
+}
+
+/// The most a device file's descriptors are read: a configuration is at most 64 KiB long.
+#[cfg(target_os = "linux")]
+const MAX_DESCRIPTORS: u64 = 8 * 65_536;
+
+/// The configuration descriptors that follow the device descriptor in `descriptors`.
+#[cfg(target_os = "linux")]
+fn configurations(
+    descriptors: &[u8],
+) -> impl Iterator<Item = nusb::descriptors::ConfigurationDescriptor<'_>> {
+    let device_length = descriptors.first().map_or(0, |&length| usize::from(length));
+    let mut rest = descriptors.get(device_length..).unwrap_or_default();
+    std::iter::from_fn(move || {
+        let configuration = nusb::descriptors::ConfigurationDescriptor::new(rest)?;
+        rest = &rest[configuration.as_bytes().len()..];
+        Some(configuration)
+    })
+}
+
+/// Fills in the alternate settings of the DFU interface, each named by its string, and the
+/// functional descriptor. `raw_string(index, language)` reads a string descriptor.
+fn fill_alt_settings(
+    configuration: &nusb::descriptors::ConfigurationDescriptor,
+    info: &mut DeviceInfo,
+    mut raw_string: impl FnMut(u8, u16) -> Option<Vec<u8>>,
+) {
     // The string language is asked once per device, not once per string.
     let mut language = None;
     for alt in configuration.interface_alt_settings() {
@@ -134,8 +215,12 @@ fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), 
         }
         let name = match alt.string_index() {
             Some(index) => {
-                let language = *language.get_or_insert_with(|| string_language(device));
-                read_string(device, index, language).unwrap_or_default()
+                let language =
+                    *language.get_or_insert_with(|| string_language(raw_string(0, 0).as_deref()));
+                raw_string(index.get(), language)
+                    .as_deref()
+                    .and_then(decode_string)
+                    .unwrap_or_default()
             }
             None => String::new(),
         };
@@ -151,38 +236,34 @@ fn read_descriptors(device: &nusb::Device, info: &mut DeviceInfo) -> Result<(), 
             }
         }
     }
-    Ok(())
 }
 
-/// The language to read strings in: US English when offered, else the first one offered.
-fn string_language(device: &nusb::Device) -> u16 {
-    device
-        .get_string_descriptor_supported_languages(DESCRIPTOR_TIMEOUT)
-        .wait()
-        .ok()
-        .and_then(|mut languages| {
-            let all: Vec<u16> = languages.by_ref().collect();
-            all.iter()
-                .copied()
-                .find(|&l| l == US_ENGLISH)
-                .or(all.first().copied())
-        })
+/// The language to read strings in, from string descriptor 0 (its language IDs): US English
+/// when offered, else the first one offered; US English when the device offers none.
+fn string_language(languages: Option<&[u8]>) -> u16 {
+    let offered = languages.and_then(utf16_units).unwrap_or_default();
+    offered
+        .iter()
+        .copied()
+        .find(|&l| l == US_ENGLISH)
+        .or(offered.first().copied())
         .unwrap_or(US_ENGLISH)
 }
 
-/// A string descriptor, decoded leniently: a bLength larger than the data is tolerated.
-fn read_string(device: &nusb::Device, index: NonZeroU8, language: u16) -> Option<String> {
-    let raw = device
-        .get_descriptor(3, index.get(), language, DESCRIPTOR_TIMEOUT)
-        .wait()
-        .ok()?;
+/// A string descriptor's text, decoded leniently: a bLength larger than the data is tolerated.
+fn decode_string(raw: &[u8]) -> Option<String> {
+    utf16_units(raw).map(|units| String::from_utf16_lossy(&units))
+}
+
+/// The 16-bit units after a string descriptor's two-byte header, up to its bLength.
+fn utf16_units(raw: &[u8]) -> Option<Vec<u16>> {
     let end = usize::from(*raw.first()?).min(raw.len());
-    let units: Vec<u16> = raw
-        .get(2..end)?
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .collect();
-    Some(String::from_utf16_lossy(&units))
+    Some(
+        raw.get(2..end)?
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect(),
+    )
 }
 
 /// An error opening or claiming a device, classified by its cause.
@@ -220,6 +301,27 @@ fn transfer_error(error: TransferError, timeout: Duration) -> TransportError {
     }
 }
 
+/// Linux: the device's usbfs file (`/dev/bus/usb/BBB/DDD`), opened for requests.
+#[cfg(target_os = "linux")]
+fn open_device_file(device: &nusb::DeviceInfo) -> Result<std::fs::File, TransportError> {
+    let path = format!(
+        "/dev/bus/usb/{:03}/{:03}",
+        device.busnum(),
+        device.device_address()
+    );
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .map_err(|error| match error.kind() {
+            std::io::ErrorKind::PermissionDenied => TransportError::AccessDenied(OsError::new(
+                std::io::Error::new(error.kind(), format!("permission denied opening {path}")),
+            )),
+            std::io::ErrorKind::NotFound => TransportError::Disconnected,
+            _ => TransportError::Io(OsError::new(error)),
+        })
+}
+
 /// Linux: opens the device file and hands nusb a duplicate of it, keeping the other for
 /// [`crate::usbfs`]: both share one open file, so the interface nusb claims is claimed for
 /// both.
@@ -227,22 +329,7 @@ fn transfer_error(error: TransferError, timeout: Duration) -> TransportError {
 fn open_usbfs(
     device: &nusb::DeviceInfo,
 ) -> Result<(nusb::Device, crate::usbfs::Usbfs), TransportError> {
-    let path = format!(
-        "/dev/bus/usb/{:03}/{:03}",
-        device.busnum(),
-        device.device_address()
-    );
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(&path)
-        .map_err(|error| match error.kind() {
-            std::io::ErrorKind::PermissionDenied => TransportError::AccessDenied(OsError::new(
-                std::io::Error::new(error.kind(), format!("{path}: {error}")),
-            )),
-            std::io::ErrorKind::NotFound => TransportError::Disconnected,
-            _ => TransportError::Io(OsError::new(error)),
-        })?;
+    let file = open_device_file(device)?;
     let shared = file
         .try_clone()
         .map_err(|error| TransportError::Io(OsError::new(error)))?;
@@ -505,7 +592,68 @@ impl Default for Watcher {
 
 #[cfg(test)]
 mod tests {
-    use super::driver_advice;
+    use super::*;
+
+    #[test]
+    fn the_language_is_us_english_when_offered_else_the_first() {
+        assert_eq!(string_language(Some(&[4, 3, 0x09, 0x04])), 0x0409);
+        assert_eq!(
+            string_language(Some(&[6, 3, 0x07, 0x04, 0x09, 0x04])),
+            0x0409
+        );
+        assert_eq!(string_language(Some(&[4, 3, 0x07, 0x04])), 0x0407);
+        // None offered, no answer, or a truncated one: US English, which every DfuSe ROM has.
+        assert_eq!(string_language(Some(&[2, 3])), 0x0409);
+        assert_eq!(string_language(Some(&[])), 0x0409);
+        assert_eq!(string_language(None), 0x0409);
+    }
+
+    #[test]
+    fn strings_decode_leniently() {
+        let text = [10, 3, b'@', 0, b'F', 0, b'l', 0, b'a', 0];
+        assert_eq!(decode_string(&text).as_deref(), Some("@Fla"));
+        // A bLength past the data, and an odd byte at the end, are tolerated.
+        assert_eq!(
+            decode_string(&[200, 3, b'A', 0, b'B']).as_deref(),
+            Some("A")
+        );
+        assert_eq!(decode_string(&[1]), None);
+        assert_eq!(decode_string(&[]), None);
+    }
+
+    /// A device descriptor (18 bytes) and a configuration of one interface with `alts`
+    /// alternate settings, as a usbfs device file reads.
+    #[cfg(target_os = "linux")]
+    fn device_file(value: u8, alts: u8) -> Vec<u8> {
+        let mut bytes = vec![18, 1];
+        bytes.resize(18, 0);
+        let total = 9 + 9 * u16::from(alts);
+        let [low, high] = total.to_le_bytes();
+        bytes.extend([9, 2, low, high, 1, value, 0, 0x80, 50]);
+        for alt in 0..alts {
+            bytes.extend([9, 4, 0, alt, 0, 0xFE, 0x01, 0x02, 4 + alt]);
+        }
+        bytes
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_device_files_configurations_are_found_and_bad_ones_end_the_list() {
+        let mut bytes = device_file(1, 4);
+        bytes.extend_from_slice(&device_file(2, 1)[18..]);
+        let found: Vec<(u8, usize)> = configurations(&bytes)
+            .map(|c| (c.configuration_value(), c.interface_alt_settings().count()))
+            .collect();
+        assert_eq!(found, [(1, 4), (2, 1)]);
+        // A wTotalLength past the end, a device descriptor of length 0, nothing at all.
+        let mut truncated = device_file(1, 4);
+        truncated.truncate(40);
+        assert_eq!(configurations(&truncated).count(), 0);
+        let mut zero = device_file(1, 1);
+        zero[0] = 0;
+        assert_eq!(configurations(&zero).count(), 0);
+        assert_eq!(configurations(&[]).count(), 0);
+    }
 
     #[test]
     fn only_winusb_needs_no_advice() {
