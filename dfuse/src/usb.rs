@@ -322,33 +322,21 @@ fn open_device_file(device: &nusb::DeviceInfo) -> Result<std::fs::File, Transpor
         })
 }
 
-/// Linux: opens the device file and hands nusb a duplicate of it, keeping the other for
-/// [`crate::usbfs`]: both share one open file, so the interface nusb claims is claimed for
-/// both.
-#[cfg(target_os = "linux")]
-fn open_usbfs(
-    device: &nusb::DeviceInfo,
-) -> Result<(nusb::Device, crate::usbfs::Usbfs), TransportError> {
-    let file = open_device_file(device)?;
-    let shared = file
-        .try_clone()
-        .map_err(|error| TransportError::Io(OsError::new(error)))?;
-    let opened = nusb::Device::from_fd(shared.into())
-        .wait()
-        .map_err(|e| open_error(e, Some(device)))?;
-    Ok((opened, crate::usbfs::Usbfs::new(file)))
-}
-
 /// An opened USB DFU interface.
 pub struct UsbTransport {
     info: DeviceInfo,
     address: u8,
-    interface: nusb::Interface,
     start: Instant,
     waiter: crate::wait::Waiter,
-    /// Linux: the same open device file, for requests as one blocking call each.
+    /// Linux: the device file, the interface claimed through it; each request one blocking call.
     #[cfg(target_os = "linux")]
     usbfs: crate::usbfs::Usbfs,
+    /// Linux: nusb on the same open file, opened for the first transfer over a page only.
+    #[cfg(target_os = "linux")]
+    interface: Option<nusb::Interface>,
+    /// Elsewhere: the claimed interface, through nusb.
+    #[cfg(not(target_os = "linux"))]
+    interface: nusb::Interface,
 }
 
 impl UsbTransport {
@@ -358,26 +346,51 @@ impl UsbTransport {
             return Err(problem.clone());
         }
         #[cfg(target_os = "linux")]
-        let (device, usbfs) = open_usbfs(&found.nusb)?;
+        let (usbfs, interface) = {
+            let usbfs = crate::usbfs::Usbfs::new(open_device_file(&found.nusb)?);
+            usbfs.claim(found.info.interface)?;
+            (usbfs, None)
+        };
         #[cfg(not(target_os = "linux"))]
-        let device = found
+        let interface = found
             .nusb
             .open()
             .wait()
-            .map_err(|e| open_error(e, Some(&found.nusb)))?;
-        let interface = device
+            .map_err(|e| open_error(e, Some(&found.nusb)))?
             .detach_and_claim_interface(found.info.interface)
             .wait()
             .map_err(|e| open_error(e, Some(&found.nusb)))?;
         Ok(UsbTransport {
             info: found.info.clone(),
             address: found.device_address(),
-            interface,
             start: Instant::now(),
             waiter: Default::default(),
             #[cfg(target_os = "linux")]
             usbfs,
+            interface,
         })
+    }
+
+    /// The interface through nusb, for a transfer usbfs's one-call request refuses (over a
+    /// page). Linux: opened on the same file, whose claim it shares (claiming it again
+    /// through that file succeeds at once).
+    fn nusb_interface(&mut self) -> Result<&nusb::Interface, TransportError> {
+        #[cfg(target_os = "linux")]
+        if self.interface.is_none() {
+            let shared = self
+                .usbfs
+                .share()
+                .map_err(|error| TransportError::Io(OsError::new(error)))?;
+            let interface = nusb::Device::from_fd(shared.into())
+                .wait()
+                .and_then(|device| device.claim_interface(self.info.interface).wait())
+                .map_err(|e| open_error(e, None))?;
+            self.interface = Some(interface);
+        }
+        #[cfg(target_os = "linux")]
+        return self.interface.as_ref().ok_or(TransportError::Disconnected);
+        #[cfg(not(target_os = "linux"))]
+        Ok(&self.interface)
     }
 
     /// The setup packet of a DFU class request to the interface.
@@ -404,6 +417,9 @@ impl Transport for UsbTransport {
     }
 
     fn select_alt(&mut self, alt: u8) -> Result<(), TransportError> {
+        #[cfg(target_os = "linux")]
+        return self.usbfs.set_alt(self.info.interface, alt);
+        #[cfg(not(target_os = "linux"))]
         self.interface
             .set_alt_setting(alt)
             .wait()
@@ -430,7 +446,7 @@ impl Transport for UsbTransport {
             index: u16::from(self.info.interface),
             data,
         };
-        self.interface
+        self.nusb_interface()?
             .control_out(transfer, timeout)
             .wait()
             .map_err(|e| transfer_error(e, timeout))
@@ -456,7 +472,7 @@ impl Transport for UsbTransport {
             index: u16::from(self.info.interface),
             length,
         };
-        self.interface
+        self.nusb_interface()?
             .control_in(transfer, timeout)
             .wait()
             .map_err(|e| transfer_error(e, timeout))
@@ -469,6 +485,15 @@ impl Transport for UsbTransport {
 
     fn now(&self) -> Duration {
         self.start.elapsed()
+    }
+}
+
+/// Linux: the interface is released, and its kernel driver (if it has one) bound again,
+/// as nusb does when its interface is dropped.
+#[cfg(target_os = "linux")]
+impl Drop for UsbTransport {
+    fn drop(&mut self) {
+        self.usbfs.release(self.info.interface);
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use dfuse_sim::chips;
+use dfuse_sim::chips::{self, Chip};
 use dfuse_sim::usbip::{Command, HEADER_LEN, UsbipDevice};
 
 const VHCI: &str = "/sys/devices/platform/vhci_hcd.0";
@@ -58,6 +58,10 @@ enum Verb {
         /// (for tests: a board that hangs).
         #[arg(long, value_name = "N")]
         hang_at_request: Option<usize>,
+        /// Declare this wTransferSize instead of the chip's (for tests: blocks over a page,
+        /// which a host sends differently on Linux).
+        #[arg(long, value_name = "BYTES", value_parser = clap::value_parser!(u16).range(1..))]
+        transfer_size: Option<u16>,
     },
 }
 
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
         log,
         unplug_at_request,
         hang_at_request,
+        transfer_size,
     } = Cli::parse().command;
     let log = match log.map(|path| {
         fs::OpenOptions::new()
@@ -92,6 +97,7 @@ pub fn main() -> ExitCode {
     let misbehaviour = Misbehaviour {
         unplug_at_request,
         hang_at_request,
+        transfer_size,
     };
     match serve(&chip, state, port, log, misbehaviour) {
         Ok(()) => ExitCode::SUCCESS,
@@ -188,6 +194,7 @@ fn is_class_request(command: &Command) -> bool {
 struct Misbehaviour {
     unplug_at_request: Option<usize>,
     hang_at_request: Option<usize>,
+    transfer_size: Option<u16>,
 }
 
 fn serve(
@@ -204,6 +211,14 @@ fn serve(
             ids.join(", ")
         )
     })?;
+    let chip: &'static Chip = match misbehaviour.transfer_size {
+        // Once per process: the board keeps its chip for as long as it is served.
+        Some(transfer_size) => Box::leak(Box::new(Chip {
+            transfer_size,
+            ..*chip
+        })),
+        None => chip,
+    };
     let mut device = UsbipDevice::new(chip);
     if let Some(path) = &state
         && path.exists()
