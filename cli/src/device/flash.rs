@@ -121,8 +121,7 @@ fn flash(
     let job = job(args, firmware, alt);
     let plans = device.prepare(&job, &mut |event| reporter.event(event))?;
     for target in &plans {
-        let (text, value) = describe_plan(target);
-        reporter.message_or_json(&text, value);
+        report_plan(&reporter, target);
     }
     let report = device.flash(&plans, &job.options, &mut |event| reporter.event(event))?;
     let name = device.info().location.clone();
@@ -155,8 +154,32 @@ fn sectors_json(sectors: &[Sector]) -> Value {
         .collect()
 }
 
-/// What will be done to one target, before anything is erased: a line for people, an object for --json.
-pub fn describe_plan(target: &TargetPlan) -> (String, Value) {
+/// Says what will be done to one target, before anything is erased: a line for people, an
+/// object for --json (only the one asked for is made).
+pub fn report_plan(reporter: &Reporter, target: &TargetPlan) {
+    if reporter.json() {
+        reporter.line(plan_json(target));
+    } else {
+        reporter.text(&plan_text(target));
+    }
+}
+
+/// Whether the board was read before planning, and why not when it refused.
+fn compared(target: &TargetPlan) -> (&'static str, Option<String>) {
+    match &target.plan.found {
+        Found::NotRead => ("no", None),
+        Found::Read { .. } => ("yes", None),
+        Found::Unreadable(reason) => (
+            "refused",
+            Some(format!(
+                "the device refused to be read ({reason}), so every sector is erased and written"
+            )),
+        ),
+    }
+}
+
+/// The plan of one target as a line for people.
+fn plan_text(target: &TargetPlan) -> String {
     let plan = &target.plan;
     let mut parts = Vec::new();
     match plan.mass_erase {
@@ -191,18 +214,17 @@ pub fn describe_plan(target: &TargetPlan) -> (String, Value) {
         target.region,
         parts.join(", ")
     );
-    let (compared, note) = match &plan.found {
-        Found::NotRead => ("no", None),
-        Found::Read { .. } => ("yes", None),
-        Found::Unreadable(reason) => {
-            let note = format!(
-                "the device refused to be read ({reason}), so every sector is erased and written"
-            );
-            text.push_str(&format!(" Note: {note}."));
-            ("refused", Some(note))
-        }
-    };
-    let value = json!({
+    if let (_, Some(note)) = compared(target) {
+        text.push_str(&format!(" Note: {note}."));
+    }
+    text
+}
+
+/// The plan of one target as a JSON event.
+fn plan_json(target: &TargetPlan) -> Value {
+    let plan = &target.plan;
+    let (compared, note) = compared(target);
+    json!({
         "event": "plan", "alt": target.alt, "region": target.region, "bytes": target.bytes,
         "write": plan.write_len(),
         "mass_erase": plan.mass_erase.map(|m| match m {
@@ -213,8 +235,7 @@ pub fn describe_plan(target: &TargetPlan) -> (String, Value) {
         "unchanged": sectors_json(plan.unchanged()),
         "blank": sectors_json(plan.blank()),
         "compared": compared, "note": note,
-    });
-    (text, value)
+    })
 }
 
 /// One target's result for --json.

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::output::print_json;
 
-use super::flash::{describe_plan, report_json};
+use super::flash::{report_json, report_plan};
 use super::report::{OutputArgs, Reporter};
 use crate::exit::CliError;
 
@@ -45,8 +45,7 @@ pub fn flash(boards: &[Board], job: &FlashJob, output: OutputArgs) -> Result<(),
         match event {
             BoardEvent::Planned(plans) => {
                 for target in plans {
-                    let (text, value) = describe_plan(target);
-                    reporter.message_or_json(&text, value);
+                    report_plan(&reporter, target);
                 }
             }
             BoardEvent::Session(event) => reporter.event(event),

@@ -164,20 +164,20 @@ impl Reporter {
 
     /// A line of information for people (a JSON message object with --json).
     pub fn message(&self, text: &str) {
-        self.message_or_json(text, json!({"event": "message", "text": text}));
-    }
-
-    /// `text` for people, or `value` as a JSON line with --json.
-    pub fn message_or_json(&self, text: &str, value: Value) {
         if self.args.json {
-            self.line(value);
+            self.line(json!({"event": "message", "text": text}));
         } else {
             self.text(text);
         }
     }
 
+    /// True with --json: lines are JSON objects, not text for people.
+    pub fn json(&self) -> bool {
+        self.args.json
+    }
+
     /// A line for people; one of several boards says which it is, above the progress bars.
-    fn text(&self, text: &str) {
+    pub(super) fn text(&self, text: &str) {
         if self.args.quiet {
             return;
         }
@@ -198,7 +198,7 @@ impl Reporter {
     }
 
     /// One JSON line; one of several boards names itself in it.
-    fn line(&self, mut value: Value) {
+    pub(super) fn line(&self, mut value: Value) {
         if let (Some(board), Some(object)) = (&self.board, value.as_object_mut()) {
             object.insert("device".into(), board.label.clone().into());
         }
