@@ -125,12 +125,10 @@ fn flash(
     }
     let report = device.flash(&plans, &job.options, &mut |event| reporter.event(event))?;
     let name = device.info().location.clone();
-    let mut results = Vec::new();
     for (target, flashed) in &report.targets {
         if *flashed == Flashed::DeviceReset {
             reporter.message("The device reset after the write (option bytes take effect that way): not verified.");
         }
-        results.push(target_json(target, *flashed));
         reporter.message(&format!(
             "Flashed {} bytes to {name} alt {} ({:?}): {}.",
             target.bytes,
@@ -142,8 +140,12 @@ fn flash(
     if args.leave {
         super::ops::leave_and_report(device, None, args.wait, &mut reporter)?;
     }
-    reporter
-        .result(json!({"result": "ok", "device": name, "targets": results, "left": args.leave}));
+    if reporter.json() {
+        let targets = report_json(&report);
+        reporter.result(
+            json!({"result": "ok", "device": name, "targets": targets, "left": args.leave}),
+        );
+    }
     Ok(())
 }
 
