@@ -655,8 +655,6 @@ fn compare(address: u32, expected: &[u8], read: &[u8]) -> Result<(), DeviceError
     }
 }
 
-/// The outcome of the last status poll of a device that is resetting: an
-/// error state fails, while a STALL, a timeout or the device's absence is success.
 /// A block's write, as an error names it.
 struct WriteAt {
     bytes: usize,
@@ -669,6 +667,8 @@ impl fmt::Display for WriteAt {
     }
 }
 
+/// The outcome of the last status poll of a device that is resetting: an
+/// error state fails, while a STALL, a timeout or the device's absence is success.
 fn resetting(last: Result<StatusReply, DeviceError>, operation: &str) -> Result<(), DeviceError> {
     match last {
         Ok(reply) if reply.state == State::Error => Err(DeviceError::Status {
