@@ -301,19 +301,22 @@ impl UsbTransport {
     /// through that file succeeds at once).
     fn nusb_interface(&mut self) -> Result<&nusb::Interface, TransportError> {
         #[cfg(target_os = "linux")]
-        if self.interface.is_none() {
-            let shared = self
-                .usbfs
-                .share()
-                .map_err(|error| TransportError::Io(OsError::new(error)))?;
-            let interface = nusb::Device::from_fd(shared.into())
-                .wait()
-                .and_then(|device| device.claim_interface(self.info.interface).wait())
-                .map_err(|e| open_error(e, None))?;
-            self.interface = Some(interface);
+        {
+            let interface = match self.interface.take() {
+                Some(interface) => interface,
+                None => {
+                    let shared = self
+                        .usbfs
+                        .share()
+                        .map_err(|error| TransportError::Io(OsError::new(error)))?;
+                    nusb::Device::from_fd(shared.into())
+                        .wait()
+                        .and_then(|device| device.claim_interface(self.info.interface).wait())
+                        .map_err(|e| open_error(e, None))?
+                }
+            };
+            Ok(self.interface.insert(interface))
         }
-        #[cfg(target_os = "linux")]
-        return self.interface.as_ref().ok_or(TransportError::Disconnected);
         #[cfg(not(target_os = "linux"))]
         Ok(&self.interface)
     }
