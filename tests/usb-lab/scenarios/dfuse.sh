@@ -31,7 +31,6 @@ detach_all
 
 # Blocks over a page: usbfs's one-call control request takes at most 4 KiB, so dfuse sends
 # these through nusb on the same device file (dfuse/src/usb.rs). A board declaring 8 KiB:
-for _ in $(seq 100); do [ "$(count_devices 0483 df11)" = 0 ] && break; sleep 0.05; done
 attach stm32f407 f407-8k --transfer-size 8192 --log /tmp/f407-8k.jsonl
 wait_devices 0483 df11 1
 head -c 40000 /dev/urandom > /tmp/big-blocks.bin

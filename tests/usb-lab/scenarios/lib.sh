@@ -60,6 +60,13 @@ locations_of() {
 detach_all() {
     kill -TERM $(jobs -p) 2>/dev/null || true
     wait || true
+    # The kernel removes a detached board a moment after its dfuse-sim has exited (boards
+    # are 1-1, 1-1.2, ...; 1-0:1.0 is the root hub's own interface).
+    local _
+    for _ in $(seq 100); do
+        compgen -G '/sys/bus/usb/devices/[0-9]*-[1-9]*' > /dev/null || return 0
+        sleep 0.05
+    done
 }
 
 # shows PATTERN COMMAND...: runs COMMAND, then greps its whole output for PATTERN. Never pipe
