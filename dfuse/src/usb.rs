@@ -18,8 +18,10 @@ const STRING_DESCRIPTOR: u8 = 3;
 
 #[cfg(target_os = "linux")]
 mod linux;
+mod watch;
 #[cfg(target_os = "linux")]
 use linux::{open_device_file, read_descriptors};
+pub use watch::{Change, PERMISSION_GRACE, Watcher};
 
 /// A DFU device found on the bus, with what could be read without claiming it.
 #[derive(Clone, Debug)]
@@ -28,21 +30,21 @@ pub struct Found {
     pub info: DeviceInfo,
     /// Why the alternate settings could not be read, if they could not.
     pub problem: Option<TransportError>,
-    nusb: nusb::DeviceInfo,
+    listed: Listed,
 }
 
 impl Found {
     /// The driver Windows has bound to the device (`None` elsewhere).
     pub fn bound_driver(&self) -> Option<String> {
         #[cfg(target_os = "windows")]
-        return Some(bound_driver(&self.nusb));
+        return Some(bound_driver(&self.listed));
         #[cfg(not(target_os = "windows"))]
         None
     }
 
     /// The address the bus gave the device: a new one after every re-enumeration.
     pub fn device_address(&self) -> u8 {
-        self.nusb.device_address()
+        self.listed.address
     }
 }
 
@@ -55,15 +57,32 @@ pub fn driver_advice(driver: &str) -> Option<String> {
     })
 }
 
-/// `<bus>-<port.path>`, as Linux and dfu-util write it (e.g. `1-2.3`).
-fn location(device: &nusb::DeviceInfo) -> String {
-    let ports: Vec<String> = device.port_chain().iter().map(u8::to_string).collect();
-    let bus = device.bus_id().trim_start_matches('0');
-    format!(
-        "{}-{}",
-        if bus.is_empty() { "0" } else { bus },
-        ports.join(".")
-    )
+/// A device with a DFU interface as the operating system lists it: nothing is asked of the
+/// device itself.
+#[derive(Clone, Debug)]
+struct Listed {
+    vid: u16,
+    pid: u16,
+    bcd_device: u16,
+    manufacturer: Option<String>,
+    product: Option<String>,
+    serial: Option<String>,
+    /// `<bus>-<port.path>`, as Linux and dfu-util write it (e.g. `1-2.3`).
+    location: String,
+    /// The address the bus gave it.
+    address: u8,
+    /// Its (first) DFU interface.
+    interface: u8,
+    /// That interface's class, subclass and protocol.
+    interface_class: (u8, u8, u8),
+    /// It has other interfaces besides.
+    composite: bool,
+    /// Linux: its bus and active configuration, from sysfs.
+    #[cfg(target_os = "linux")]
+    os: linux::Node,
+    /// Elsewhere: nusb's record of it, to open it with.
+    #[cfg(not(target_os = "linux"))]
+    os: nusb::DeviceInfo,
 }
 
 /// Every device with a DFU interface, each opened to read its alternate settings.
@@ -73,45 +92,59 @@ pub fn list() -> Result<Vec<Found>, TransportError> {
 
 /// The devices with a DFU interface, by location, as the operating system lists them: no
 /// request reaches a device.
-fn dfu_devices() -> Result<Vec<nusb::DeviceInfo>, TransportError> {
-    // A Linux kernel without USB support has no /sys/bus/usb: there are no devices, not an error.
-    if cfg!(target_os = "linux") && !std::path::Path::new("/sys/bus/usb").exists() {
-        return Ok(Vec::new());
-    }
-    let devices = nusb::list_devices()
+fn dfu_devices() -> Result<Vec<Listed>, TransportError> {
+    #[cfg(target_os = "linux")]
+    let mut dfu = linux::dfu_devices().map_err(|error| TransportError::Io(OsError::new(error)))?;
+    #[cfg(not(target_os = "linux"))]
+    let mut dfu: Vec<Listed> = nusb::list_devices()
         .wait()
-        .map_err(|e| open_error(e, None))?;
-    let mut dfu: Vec<nusb::DeviceInfo> = devices
-        .filter(|d| {
-            d.interfaces()
-                .any(|i| (i.class(), i.subclass()) == DFU_CLASS)
-        })
+        .map_err(|e| open_error(e, None))?
+        .filter_map(listed)
         .collect();
-    dfu.sort_by_cached_key(location);
+    dfu.sort_by(|a, b| a.location.cmp(&b.location));
     Ok(dfu)
 }
 
-fn describe(device: &nusb::DeviceInfo) -> Found {
-    let (interface, interface_class) = device
+/// A device nusb lists, if it has a DFU interface.
+#[cfg(not(target_os = "linux"))]
+fn listed(device: nusb::DeviceInfo) -> Option<Listed> {
+    let dfu = device
         .interfaces()
-        .find(|i| (i.class(), i.subclass()) == DFU_CLASS)
-        .map_or((0, (0xFE, 0x01, 0x02)), |i| {
-            (
-                i.interface_number(),
-                (i.class(), i.subclass(), i.protocol()),
-            )
-        });
-    let mut info = DeviceInfo {
+        .find(|i| (i.class(), i.subclass()) == DFU_CLASS)?;
+    let ports: Vec<String> = device.port_chain().iter().map(u8::to_string).collect();
+    let bus = device.bus_id().trim_start_matches('0');
+    Some(Listed {
         vid: device.vendor_id(),
         pid: device.product_id(),
         bcd_device: device.device_version(),
         manufacturer: device.manufacturer_string().map(str::to_owned),
         product: device.product_string().map(str::to_owned),
         serial: device.serial_number().map(str::to_owned),
-        location: location(device),
-        interface,
+        location: format!(
+            "{}-{}",
+            if bus.is_empty() { "0" } else { bus },
+            ports.join(".")
+        ),
+        address: device.device_address(),
+        interface: dfu.interface_number(),
+        interface_class: (dfu.class(), dfu.subclass(), dfu.protocol()),
         composite: device.interfaces().count() > 1,
-        interface_class,
+        os: device,
+    })
+}
+
+fn describe(device: &Listed) -> Found {
+    let mut info = DeviceInfo {
+        vid: device.vid,
+        pid: device.pid,
+        bcd_device: device.bcd_device,
+        manufacturer: device.manufacturer.clone(),
+        product: device.product.clone(),
+        serial: device.serial.clone(),
+        location: device.location.clone(),
+        interface: device.interface,
+        composite: device.composite,
+        interface_class: device.interface_class,
         alt_settings: Vec::new(),
         functional: None,
     };
@@ -120,17 +153,15 @@ fn describe(device: &nusb::DeviceInfo) -> Found {
         // Device strings are untrusted: made printable where they enter the library.
         info: info.printable(),
         problem,
-        nusb: device.clone(),
+        listed: device.clone(),
     }
 }
 
 /// Opens `device` and reads its alternate settings' names and functional descriptor.
 #[cfg(not(target_os = "linux"))]
-fn read_descriptors(
-    device: &nusb::DeviceInfo,
-    info: &mut DeviceInfo,
-) -> Result<(), TransportError> {
+fn read_descriptors(device: &Listed, info: &mut DeviceInfo) -> Result<(), TransportError> {
     let opened = device
+        .os
         .open()
         .wait()
         .map_err(|error| open_error(error, Some(device)))?;
@@ -213,7 +244,7 @@ fn utf16_units(raw: &[u8]) -> Option<Vec<u16>> {
 }
 
 /// An error opening or claiming a device, classified by its cause.
-fn open_error(error: nusb::Error, device: Option<&nusb::DeviceInfo>) -> TransportError {
+fn open_error(error: nusb::Error, device: Option<&Listed>) -> TransportError {
     match error.kind() {
         nusb::ErrorKind::PermissionDenied => TransportError::AccessDenied(OsError::new(error)),
         nusb::ErrorKind::Disconnected => TransportError::Disconnected,
@@ -228,13 +259,13 @@ fn open_error(error: nusb::Error, device: Option<&nusb::DeviceInfo>) -> Transpor
 
 /// The name of the driver Windows bound to the device.
 #[cfg(target_os = "windows")]
-fn bound_driver(device: &nusb::DeviceInfo) -> String {
-    device.driver().unwrap_or("none").to_string()
+fn bound_driver(device: &Listed) -> String {
+    device.os.driver().unwrap_or("none").to_string()
 }
 
 /// Only Windows tells which driver is bound.
 #[cfg(not(target_os = "windows"))]
-fn bound_driver(_device: &nusb::DeviceInfo) -> String {
+fn bound_driver(_device: &Listed) -> String {
     "unknown".to_string()
 }
 
@@ -272,22 +303,23 @@ impl UsbTransport {
         }
         #[cfg(target_os = "linux")]
         let (usbfs, interface) = {
-            let usbfs = crate::usbfs::Usbfs::new(open_device_file(&found.nusb)?);
+            let usbfs = crate::usbfs::Usbfs::new(open_device_file(&found.listed)?);
             usbfs.claim(found.info.interface)?;
             (usbfs, None)
         };
         #[cfg(not(target_os = "linux"))]
         let interface = found
-            .nusb
+            .listed
+            .os
             .open()
             .wait()
-            .map_err(|e| open_error(e, Some(&found.nusb)))?
+            .map_err(|e| open_error(e, Some(&found.listed)))?
             .detach_and_claim_interface(found.info.interface)
             .wait()
-            .map_err(|e| open_error(e, Some(&found.nusb)))?;
+            .map_err(|e| open_error(e, Some(&found.listed)))?;
         Ok(UsbTransport {
             info: found.info.clone(),
-            address: found.device_address(),
+            address: found.listed.address,
             start: Instant::now(),
             waiter: Default::default(),
             #[cfg(target_os = "linux")]
@@ -422,124 +454,6 @@ impl Transport for UsbTransport {
 impl Drop for UsbTransport {
     fn drop(&mut self) {
         self.usbfs.release(self.info.interface);
-    }
-}
-
-/// A board arriving or leaving.
-#[derive(Clone, Debug)]
-pub enum Change {
-    /// A DFU device appeared (or re-enumerated).
-    Arrived(Box<Found>),
-    /// The DFU device at this location went away.
-    Left(DeviceInfo),
-}
-
-/// Follows DFU devices arriving and leaving by polling the device list.
-///
-/// Polling works everywhere, with or without udev, and cannot take the process
-/// down (nusb's native watch aborts under Wine); a failed enumeration is simply
-/// tried again at the next poll. A poll asks the operating system only: a device
-/// is opened (its strings read) once, when it arrives. So boards see no requests
-/// while they are watched, and a poll stays short even when a device goes away
-/// in the middle of it (a long poll could miss a board that leaves and comes back).
-/// A new device that refuses to be opened (permissions) is asked again at each poll and
-/// reported, with that error, only once it has refused for [`PERMISSION_GRACE`].
-pub struct Watcher {
-    known: Vec<(Key, Known)>,
-    /// Devices not reported yet because they refused to be opened, with when that began.
-    refusing: Vec<(Key, Instant)>,
-}
-
-/// How long a device that has just appeared may refuse to be opened before it is reported
-/// with that error: on Linux, udev grants access to a new device node a moment after the
-/// kernel creates it, and a poll can fall in between.
-pub const PERMISSION_GRACE: Duration = Duration::from_secs(2);
-
-/// A device's location and bus address: the address changes at every re-enumeration.
-type Key = (String, u8);
-
-/// What a watcher keeps of a device: what it read when the device arrived, or why it could not.
-type Known = (DeviceInfo, Option<TransportError>);
-
-fn key(device: &nusb::DeviceInfo) -> Key {
-    (location(device), device.device_address())
-}
-
-impl Watcher {
-    /// A watcher that considers the devices present now as known (reported by [`Watcher::present`]).
-    pub fn new() -> Watcher {
-        let known = dfu_devices()
-            .unwrap_or_default()
-            .iter()
-            .map(|d| {
-                let found = describe(d);
-                (key(d), (found.info, found.problem))
-            })
-            .collect();
-        Watcher {
-            known,
-            refusing: Vec::new(),
-        }
-    }
-
-    /// A watcher that knows no device yet: its first poll reports every device present as arrived.
-    pub fn empty() -> Watcher {
-        Watcher {
-            known: Vec::new(),
-            refusing: Vec::new(),
-        }
-    }
-
-    /// The devices known now, each with why its alternate settings could not be read, if so.
-    pub fn present(&self) -> impl Iterator<Item = (&DeviceInfo, Option<&TransportError>)> {
-        self.known
-            .iter()
-            .map(|(_, (info, problem))| (info, problem.as_ref()))
-    }
-
-    /// What changed since the last poll (a re-enumerated device leaves and arrives).
-    pub fn poll(&mut self) -> Vec<Change> {
-        let Ok(now) = dfu_devices() else {
-            return Vec::new();
-        };
-        let now: Vec<(Key, nusb::DeviceInfo)> = now.into_iter().map(|d| (key(&d), d)).collect();
-        let (stayed, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.known)
-            .into_iter()
-            .partition(|(known, _)| now.iter().any(|(k, _)| k == known));
-        self.known = stayed; // the arrivals are added below
-        let mut changes: Vec<Change> = gone
-            .into_iter()
-            .map(|(_, (info, _))| Change::Left(info))
-            .collect();
-        let mut refusing = Vec::new();
-        for (k, device) in now {
-            if self.known.iter().any(|(known, _)| *known == k) {
-                continue;
-            }
-            let found = describe(&device);
-            if matches!(found.problem, Some(TransportError::AccessDenied(_))) {
-                let since = self
-                    .refusing
-                    .iter()
-                    .find(|(r, _)| *r == k)
-                    .map_or_else(Instant::now, |(_, since)| *since);
-                if since.elapsed() < PERMISSION_GRACE {
-                    refusing.push((k, since)); // asked again at the next poll
-                    continue;
-                }
-            }
-            self.known
-                .push((k, (found.info.clone(), found.problem.clone())));
-            changes.push(Change::Arrived(Box::new(found)));
-        }
-        self.refusing = refusing;
-        changes
-    }
-}
-
-impl Default for Watcher {
-    fn default() -> Self {
-        Watcher::new()
     }
 }
 

@@ -1,18 +1,108 @@
-//! Linux: a board's device file (`/dev/bus/usb/BBB/DDD`), opened and read by dfuse itself:
-//! the descriptors the kernel keeps, the strings with one blocking request each
-//! ([`crate::usbfs`]), no nusb device and so no nusb event thread (docs/PERFORMANCE.md).
+//! Linux: DFU devices listed from sysfs and their device files (`/dev/bus/usb/BBB/DDD`)
+//! opened and read by dfuse itself: the descriptors the kernel keeps, the strings with one
+//! blocking request each ([`crate::usbfs`]), no nusb device and so no nusb event thread
+//! (docs/PERFORMANCE.md).
 
-use super::{DESCRIPTOR_TIMEOUT, STRING_DESCRIPTOR, fill_alt_settings};
+use std::io::Read;
+use std::path::Path;
+
+use super::{DESCRIPTOR_TIMEOUT, DFU_CLASS, Listed, STRING_DESCRIPTOR, fill_alt_settings};
 use crate::transport::{DeviceInfo, OsError, TransportError};
 
-/// Linux: reads the descriptors from the device file and the strings with one blocking
-/// request each ([`crate::usbfs`]), as nusb would but without its event thread and its
+/// Where sysfs lists USB devices and interfaces.
+const SYSFS_USB_DEVICES: &str = "/sys/bus/usb/devices";
+
+/// What dfuse keeps of a listed device to open it.
+#[derive(Clone, Debug)]
+pub(super) struct Node {
+    /// Its bus number.
+    bus: u8,
+    /// bConfigurationValue of its active configuration.
+    configuration: u8,
+}
+
+/// The devices with a DFU interface in their active configuration, from sysfs.
+///
+/// A device costs one file read (its `descriptors`: the device and configuration
+/// descriptors the kernel cached at enumeration); only a DFU device's few attributes are
+/// read besides. nusb's listing reads a dozen attributes of every device and resolves its
+/// path, which was a tenth of a flash's start-up in the USB lab (docs/PERFORMANCE.md).
+pub(super) fn dfu_devices() -> std::io::Result<Vec<Listed>> {
+    let entries = match std::fs::read_dir(SYSFS_USB_DEVICES) {
+        Ok(entries) => entries,
+        // A kernel without USB support has no /sys/bus/usb: no devices, not an error.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error),
+    };
+    Ok(entries
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            // Devices are named `<bus>-<port.path>` (`1-2.3`); root hubs (`usb1`) and
+            // interfaces (`1-2.3:1.0`) are passed over.
+            if !name
+                .bytes()
+                .all(|c| c.is_ascii_digit() || c == b'-' || c == b'.')
+            {
+                return None;
+            }
+            // A device that leaves during the scan fails a read and is left out.
+            listed(&Path::new(SYSFS_USB_DEVICES).join(&name), name)
+        })
+        .collect())
+}
+
+/// The device in sysfs folder `dir`, named `name`, if it has a DFU interface.
+fn listed(dir: &Path, name: String) -> Option<Listed> {
+    let mut descriptors = Vec::new();
+    std::fs::File::open(dir.join("descriptors"))
+        .ok()?
+        .take(MAX_DESCRIPTORS)
+        .read_to_end(&mut descriptors)
+        .ok()?;
+    let device = nusb::descriptors::DeviceDescriptor::new(&descriptors)?;
+    let is_dfu =
+        |alt: &nusb::descriptors::InterfaceDescriptor| (alt.class(), alt.subclass()) == DFU_CLASS;
+    // Most devices have no DFU interface at all: passed over without another read.
+    if !configurations(&descriptors).any(|c| c.interface_alt_settings().any(|a| is_dfu(&a))) {
+        return None;
+    }
+    // An unconfigured device (an empty value) has no interfaces to use.
+    let active: u8 = attribute(dir, "bConfigurationValue")?.parse().ok()?;
+    let configuration = configurations(&descriptors).find(|c| c.configuration_value() == active)?;
+    let dfu = configuration.interface_alt_settings().find(is_dfu)?;
+    Some(Listed {
+        vid: device.vendor_id(),
+        pid: device.product_id(),
+        bcd_device: device.device_version(),
+        manufacturer: attribute(dir, "manufacturer"),
+        product: attribute(dir, "product"),
+        serial: attribute(dir, "serial"),
+        address: attribute(dir, "devnum")?.parse().ok()?,
+        interface: dfu.interface_number(),
+        interface_class: (dfu.class(), dfu.subclass(), dfu.protocol()),
+        composite: configuration.interfaces().count() > 1,
+        os: Node {
+            bus: name.split_once('-')?.0.parse().ok()?,
+            configuration: active,
+        },
+        location: name,
+    })
+}
+
+/// A sysfs attribute's text without its line end; `None` when the device has none.
+fn attribute(dir: &Path, name: &str) -> Option<String> {
+    let bytes = std::fs::read(dir.join(name)).ok()?;
+    let text = String::from_utf8_lossy(&bytes);
+    Some(text.strip_suffix('\n').unwrap_or(&text).to_owned())
+}
+
+/// Reads the descriptors from the device file and the strings with one blocking request
+/// each ([`crate::usbfs`]), as nusb would but without its event thread and its
 /// asynchronous transfers: part of every command's start-up (docs/PERFORMANCE.md).
 pub(super) fn read_descriptors(
-    device: &nusb::DeviceInfo,
+    device: &Listed,
     info: &mut DeviceInfo,
 ) -> Result<(), TransportError> {
-    use std::io::Read;
     let file = open_device_file(device)?;
     // A usbfs device file reads as the device descriptor followed by every configuration
     // descriptor, as the kernel cached them at enumeration (no request reaches the device).
@@ -21,11 +111,8 @@ pub(super) fn read_descriptors(
         .take(MAX_DESCRIPTORS)
         .read_to_end(&mut descriptors)
         .map_err(|error| TransportError::Io(OsError::new(error)))?;
-    let active = std::fs::read_to_string(device.sysfs_path().join("bConfigurationValue"))
-        .ok()
-        .and_then(|value| value.trim().parse::<u8>().ok());
     let configuration = configurations(&descriptors)
-        .find(|c| active.is_none_or(|value| c.configuration_value() == value))
+        .find(|c| c.configuration_value() == device.os.configuration)
         .ok_or_else(|| {
             TransportError::NoConfiguration(OsError::new(std::io::Error::other(
                 "the device file holds no (active) configuration descriptor",
@@ -62,12 +149,8 @@ fn configurations(
 }
 
 /// Linux: the device's usbfs file (`/dev/bus/usb/BBB/DDD`), opened for requests.
-pub(super) fn open_device_file(device: &nusb::DeviceInfo) -> Result<std::fs::File, TransportError> {
-    let path = format!(
-        "/dev/bus/usb/{:03}/{:03}",
-        device.busnum(),
-        device.device_address()
-    );
+pub(super) fn open_device_file(device: &Listed) -> Result<std::fs::File, TransportError> {
+    let path = format!("/dev/bus/usb/{:03}/{:03}", device.os.bus, device.address);
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -115,5 +198,106 @@ mod tests {
         zero[0] = 0;
         assert_eq!(configurations(&zero).count(), 0);
         assert_eq!(configurations(&[]).count(), 0);
+    }
+
+    /// A configuration descriptor holding these (interface, alternate setting, class,
+    /// subclass) interface descriptors.
+    fn configuration(value: u8, interfaces: &[(u8, u8, u8, u8)]) -> Vec<u8> {
+        let total = 9 + 9 * interfaces.len() as u16;
+        let [low, high] = total.to_le_bytes();
+        let count = interfaces.iter().map(|i| i.0).max().map_or(0, |n| n + 1);
+        let mut bytes = vec![9, 2, low, high, count, value, 0, 0x80, 50];
+        for &(number, alt, class, subclass) in interfaces {
+            bytes.extend([9, 4, number, alt, 0, class, subclass, 0x02, 0]);
+        }
+        bytes
+    }
+
+    /// A sysfs device folder: `descriptors` (a device descriptor for 0483:DF11 release
+    /// 0x2200, then `configurations`) and the attribute files given.
+    fn sysfs_device(configurations: &[Vec<u8>], attributes: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let mut descriptors = vec![
+            18, 1, 0, 2, 0, 0, 0, 64, 0x83, 0x04, 0x11, 0xDF, 0x00, 0x22, 1, 2, 3,
+        ];
+        descriptors.push(configurations.len() as u8);
+        descriptors.extend(configurations.concat());
+        std::fs::write(dir.path().join("descriptors"), descriptors).unwrap();
+        for (name, text) in attributes {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    const ATTRIBUTES: [(&str, &str); 5] = [
+        ("bConfigurationValue", "1\n"),
+        ("devnum", "7\n"),
+        ("manufacturer", "STMicroelectronics\n"),
+        ("product", "STM32  BOOTLOADER\n"),
+        ("serial", "3276395A3032\n"),
+    ];
+
+    #[test]
+    fn a_dfu_device_is_listed_from_its_sysfs_folder() {
+        let dir = sysfs_device(
+            &[configuration(1, &[(0, 0, 0xFE, 1), (0, 1, 0xFE, 1)])],
+            &ATTRIBUTES,
+        );
+        let listed = listed(dir.path(), "3-1.4".into()).expect("a DFU device");
+        assert_eq!(
+            (listed.vid, listed.pid, listed.bcd_device),
+            (0x0483, 0xDF11, 0x2200)
+        );
+        assert_eq!(listed.manufacturer.as_deref(), Some("STMicroelectronics"));
+        assert_eq!(listed.product.as_deref(), Some("STM32  BOOTLOADER"));
+        assert_eq!(listed.serial.as_deref(), Some("3276395A3032"));
+        assert_eq!((listed.location.as_str(), listed.address), ("3-1.4", 7));
+        assert_eq!(
+            (listed.interface, listed.interface_class),
+            (0, (0xFE, 1, 2))
+        );
+        assert!(!listed.composite);
+        assert_eq!((listed.os.bus, listed.os.configuration), (3, 1));
+    }
+
+    #[test]
+    fn a_composite_devices_dfu_interface_is_found_and_missing_strings_are_none() {
+        let interfaces = [(0, 0, 0x02, 0x02), (1, 0, 0x0A, 0x00), (2, 0, 0xFE, 0x01)];
+        let attributes = [("bConfigurationValue", "1\n"), ("devnum", "12\n")];
+        let dir = sysfs_device(&[configuration(1, &interfaces)], &attributes);
+        let listed = listed(dir.path(), "1-2".into()).expect("a DFU interface");
+        assert_eq!((listed.interface, listed.composite), (2, true));
+        assert_eq!(
+            (listed.manufacturer, listed.product, listed.serial),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn devices_without_a_usable_dfu_interface_are_not_listed() {
+        // No DFU interface: nothing else is read (there is nothing else here to read).
+        let serial_port = sysfs_device(&[configuration(1, &[(0, 0, 0x02, 0x02)])], &[]);
+        assert!(listed(serial_port.path(), "1-1".into()).is_none());
+        // DFU in a configuration that is not the active one.
+        let other = [
+            configuration(1, &[(0, 0, 0x02, 0x02)]),
+            configuration(2, &[(0, 0, 0xFE, 1)]),
+        ];
+        let inactive = sysfs_device(&other, &ATTRIBUTES);
+        assert!(listed(inactive.path(), "1-1".into()).is_none());
+        // Unconfigured: sysfs shows an empty value.
+        let mut unconfigured_attributes = ATTRIBUTES;
+        unconfigured_attributes[0].1 = "\n";
+        let unconfigured = sysfs_device(
+            &[configuration(1, &[(0, 0, 0xFE, 1)])],
+            &unconfigured_attributes,
+        );
+        assert!(listed(unconfigured.path(), "1-1".into()).is_none());
+        // Gone while being read, or descriptors that are not a device's.
+        let gone = tempfile::tempdir().unwrap();
+        assert!(listed(gone.path(), "1-1".into()).is_none());
+        let garbage = tempfile::tempdir().unwrap();
+        std::fs::write(garbage.path().join("descriptors"), [9, 2, 0xFF]).unwrap();
+        assert!(listed(garbage.path(), "1-1".into()).is_none());
     }
 }
