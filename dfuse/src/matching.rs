@@ -251,15 +251,6 @@ pub struct Entry {
     pub source: Source,
 }
 
-/// The decision for one interface, with the steps that led to it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Resolution {
-    /// The record chosen, if any matched.
-    pub chosen: Option<Entry>,
-    /// One line per priority level, most specific first.
-    pub steps: Vec<String>,
-}
-
 /// The records, user ones first.
 #[derive(Clone, Debug, Default)]
 pub struct DeviceTable {
@@ -323,46 +314,84 @@ impl DeviceTable {
         &self.entries
     }
 
-    /// The most specific matching record (the first among equals), explained.
+    /// The most specific matching record (the first among equals), with what matched at
+    /// each priority level ([`Resolution::steps`] explains it).
     pub fn resolve(&self, interface: &Interface) -> Resolution {
-        let mut steps = vec![interface.to_string()];
-        let mut chosen = None;
-        for priority in 1..=6u8 {
-            let matching: Vec<&Entry> = self
+        let levels = std::array::from_fn(|level| {
+            let priority = level as u8 + 1;
+            let mut matching = self
                 .entries
                 .iter()
-                .filter(|e| e.priority == priority && e.record.matches(interface))
-                .collect();
-            let label = PRIORITIES[usize::from(priority - 1)];
-            match matching.first() {
-                None => steps.push(format!("  priority {priority} ({label}): no record")),
-                Some(first) if chosen.is_none() => {
-                    steps.push(format!(
-                        "  priority {priority} ({label}): {:?}, {}{}",
-                        first.record.name,
-                        first.source,
-                        if matching.len() > 1 {
-                            " (first of several)"
-                        } else {
-                            ""
-                        }
-                    ));
-                    chosen = Some((*first).clone());
+                .filter(|e| e.priority == priority && e.record.matches(interface));
+            matching.next().map(|first| Level {
+                first: first.clone(),
+                several: matching.next().is_some(),
+            })
+        });
+        Resolution {
+            interface: *interface,
+            levels,
+        }
+    }
+}
+
+/// What matched at one priority level: the first record, and whether others did too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Level {
+    first: Entry,
+    several: bool,
+}
+
+/// The decision for one interface, with what matched at each priority level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolution {
+    interface: Interface,
+    /// Per priority level, most specific first.
+    levels: [Option<Level>; 6],
+}
+
+impl Resolution {
+    /// The record chosen, if any matched: the first of the most specific level that matched.
+    pub fn chosen(&self) -> Option<&Entry> {
+        self.levels
+            .iter()
+            .flatten()
+            .next()
+            .map(|level| &level.first)
+    }
+
+    /// How the decision was made: the interface, one line per priority level, most specific
+    /// first, and the outcome. Formatted when asked (`dfuse info`, `list --explain`), not at
+    /// every match.
+    pub fn steps(&self) -> Vec<String> {
+        let mut steps = vec![self.interface.to_string()];
+        let mut chosen = false;
+        for (level, (matched, label)) in self.levels.iter().zip(PRIORITIES).enumerate() {
+            let priority = level + 1;
+            steps.push(match matched {
+                None => format!("  priority {priority} ({label}): no record"),
+                Some(Level { first, several }) if !chosen => {
+                    chosen = true;
+                    let several = if *several { " (first of several)" } else { "" };
+                    format!(
+                        "  priority {priority} ({label}): {:?}, {}{several}",
+                        first.record.name, first.source
+                    )
                 }
-                Some(first) => steps.push(format!(
+                Some(Level { first, .. }) => format!(
                     "  priority {priority} ({label}): {:?}, {} (less specific, not used)",
                     first.record.name, first.source
-                )),
-            }
+                ),
+            });
         }
-        match &chosen {
-            Some(entry) => steps.push(format!(
+        steps.push(match self.chosen() {
+            Some(entry) => format!(
                 "  → {}, {}, priority {}",
                 entry.record.name, entry.source, entry.priority
-            )),
-            None => steps.push("  → no record matches: not a DFU interface dfuse knows".into()),
-        }
-        Resolution { chosen, steps }
+            ),
+            None => "  → no record matches: not a DFU interface dfuse knows".into(),
+        });
+        steps
     }
 }
 

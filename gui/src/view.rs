@@ -86,7 +86,7 @@ impl App {
             );
             let response = ui
                 .selectable_label(selected, text)
-                .on_hover_text(board.profile.resolution.steps.join("\n"));
+                .on_hover_text(board.profile.resolution.steps().join("\n"));
             if response.clicked() {
                 chosen = Some(board.profile.info.location.clone());
             }

@@ -10,7 +10,7 @@ fn every_simulated_chip_is_a_dfuse_device_with_a_record_of_its_own() {
         let board = SimBoard::new(id, SimFiles::default())
             .unwrap()
             .board(&table);
-        let chosen = board.profile.resolution.chosen.as_ref().unwrap();
+        let chosen = board.profile.resolution.chosen().unwrap();
         assert_eq!(chosen.record.flavour, Flavour::Dfuse, "{id}");
         assert!(chosen.priority <= 3, "{id} has a record of its own");
         assert!(board.profile.settings().is_ok(), "{id}");

@@ -136,11 +136,11 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
                 let resolution = &board.profile.resolution;
                 let mut value = describe(&board.profile);
                 value["problem"] = json!(board.problem.as_ref().map(ToString::to_string));
-                value["record"] = json!(resolution.chosen.as_ref().map(|e| json!({
+                value["record"] = json!(resolution.chosen().map(|e| json!({
                     "name": e.record.name, "priority": e.priority, "source": e.source.to_string(),
                 })));
                 if args.explain {
-                    value["explain"] = json!(resolution.steps);
+                    value["explain"] = json!(resolution.steps());
                 }
                 value
             })
@@ -158,7 +158,7 @@ pub fn list(args: ListArgs) -> Result<(), CliError> {
                 print_problem(problem);
             }
             if args.explain {
-                for step in &board.profile.resolution.steps {
+                for step in board.profile.resolution.steps() {
                     println!("  {step}");
                 }
             }

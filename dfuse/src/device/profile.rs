@@ -57,7 +57,7 @@ impl Profile {
         let resolution = table.resolve(&Interface::of(&info));
         let mut maps = Vec::new();
         let mut warnings = Vec::new();
-        let quirks = resolution.chosen.as_ref().map(|e| &e.record.quirks);
+        let quirks = resolution.chosen().map(|e| &e.record.quirks);
         for setting in &info.alt_settings {
             let text = match quirks.and_then(|q| q.layout.as_deref()) {
                 Some(layout) if setting.alt == 0 => layout,
@@ -100,7 +100,7 @@ impl Profile {
     /// Session settings, the record's quirks applied; refused for devices dfuse cannot flash.
     pub fn settings(&self) -> Result<Settings, DeviceError> {
         let info = &self.info;
-        let Some(entry) = &self.resolution.chosen else {
+        let Some(entry) = self.resolution.chosen() else {
             return Err(DeviceError::Unsupported(format!(
                 "{} ({:04X}:{:04X}) matches no record of the device table",
                 info.location, info.vid, info.pid
@@ -124,15 +124,14 @@ impl Profile {
     pub fn blocks(&self) -> Blocks {
         let record = self
             .resolution
-            .chosen
-            .as_ref()
+            .chosen()
             .and_then(|entry| entry.record.quirks.transfer_size);
         Blocks::choose(self.info.functional.map(|f| f.transfer_size), record)
     }
 
     /// The name to show: the record it matched, or its product string.
     pub fn title(&self) -> String {
-        match (&self.resolution.chosen, &self.info.product) {
+        match (self.resolution.chosen(), &self.info.product) {
             (Some(entry), _) => entry.record.name.clone(),
             (None, Some(product)) => product.clone(),
             (None, None) => "Unknown DFU device".into(),
@@ -142,7 +141,7 @@ impl Profile {
     /// The matching decision in one line.
     pub fn decision(&self) -> String {
         let interface = Interface::of(&self.info);
-        match &self.resolution.chosen {
+        match self.resolution.chosen() {
             Some(entry) => format!(
                 "{interface} → {}, {}, priority {}",
                 entry.record.name, entry.source, entry.priority

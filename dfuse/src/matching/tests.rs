@@ -35,11 +35,11 @@ fn the_compiled_built_in_table_equals_the_parsed_text() {
 #[test]
 fn an_st_rom_gets_the_st_record_and_the_steps_say_why() {
     let resolution = built_in().resolve(&interface(0x0483, 0xDF11, 0x2200, 2));
-    let chosen = resolution.chosen.unwrap();
+    let chosen = resolution.chosen().cloned().unwrap();
     assert_eq!(chosen.record.name, "STM32 system bootloader");
     assert_eq!(chosen.priority, 3);
     assert!(chosen.record.quirks.stall_means_busy);
-    let steps = resolution.steps.join("\n");
+    let steps = resolution.steps().join("\n");
     assert!(
         steps.starts_with("interface FE/01/02 of 0483:DF11 rev 2200"),
         "{steps}"
@@ -64,7 +64,8 @@ fn clones_and_plain_dfu_fall_back_to_the_class_records() {
     let table = built_in();
     let clone = table
         .resolve(&interface(0x1234, 0x5678, 0x0100, 2))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert_eq!(
         (clone.record.name.as_str(), clone.priority),
@@ -72,7 +73,8 @@ fn clones_and_plain_dfu_fall_back_to_the_class_records() {
     );
     let plain = table
         .resolve(&interface(0x1234, 0x5678, 0x0100, 1))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert_eq!(
         (
@@ -89,8 +91,8 @@ fn clones_and_plain_dfu_fall_back_to_the_class_records() {
         ..interface(0x1234, 0x5678, 0, 0)
     };
     let none = table.resolve(&hid);
-    assert!(none.chosen.is_none());
-    assert!(none.steps.last().unwrap().contains("no record matches"));
+    assert!(none.chosen().is_none());
+    assert!(none.steps().last().unwrap().contains("no record matches"));
 }
 
 #[test]
@@ -98,12 +100,14 @@ fn gd32_and_at32_have_their_own_records() {
     let table = built_in();
     let gd32 = table
         .resolve(&interface(0x28E9, 0x0189, 0x1000, 2))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert!(gd32.record.quirks.flash_size_from_serial);
     let at32 = table
         .resolve(&interface(0x2E3C, 0xDF11, 0x0200, 2))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert_eq!(at32.record.name, "ArteryTek AT32 bootloader");
 }
@@ -120,7 +124,8 @@ fn a_user_record_overrides_a_built_in_one_of_equal_priority() {
     let table = DeviceTable::load(Some((user, PathBuf::from("/etc/dfuse/devices.toml")))).unwrap();
     let chosen = table
         .resolve(&interface(0x0483, 0xDF11, 0x2200, 2))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert_eq!(chosen.record.name, "Our production fixture");
     assert_eq!(
@@ -128,6 +133,17 @@ fn a_user_record_overrides_a_built_in_one_of_equal_priority() {
         Source::User(PathBuf::from("/etc/dfuse/devices.toml"))
     );
     assert_eq!(chosen.record.quirks.transfer_size, Some(1024));
+
+    // The explanation names the user's record first and says the built-in one matched too.
+    let steps = table.resolve(&interface(0x0483, 0xDF11, 0x2200, 2)).steps();
+    assert_eq!(
+        steps[3],
+        "  priority 3 (vendor+product): \"Our production fixture\", user record from /etc/dfuse/devices.toml (first of several)"
+    );
+    assert_eq!(
+        steps.last().unwrap(),
+        "  → Our production fixture, user record from /etc/dfuse/devices.toml, priority 3"
+    );
 }
 
 #[test]
@@ -143,13 +159,15 @@ fn a_more_specific_record_wins_whatever_its_source() {
     // The built-in vendor+product record (priority 3) beats the user's class record (priority 5).
     let st = table
         .resolve(&interface(0x0483, 0xDF11, 0x2200, 2))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert_eq!(st.record.name, "STM32 system bootloader");
     // For an unknown clone, the user's class record comes before the built-in one of the same priority.
     let clone = table
         .resolve(&interface(0x1234, 0x5678, 0, 2))
-        .chosen
+        .chosen()
+        .cloned()
         .unwrap();
     assert_eq!(clone.record.name, "Generic override");
 }
