@@ -1,7 +1,6 @@
 //! The CLI's error type and the exit codes it maps to (documented in `--help` and README).
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use dfuse::DeviceError;
 use dfuse_drivers_win::system::SystemError;
@@ -87,11 +86,6 @@ pub enum CliError {
 
 impl CliError {
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(self.exit_number())
-    }
-
-    /// The exit code as a number.
     pub fn exit_number(&self) -> u8 {
         match self {
             CliError::Detailed { error, .. } => error.exit_number(),

@@ -1,5 +1,9 @@
 //! `dfuse`: flash STM32 and other DfuSe devices over USB DFU, and handle their firmware files.
 
+// Linux with glibc: the process starts at C's `main` below, not through Rust's start-up
+// (docs/PERFORMANCE.md).
+#![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]
+
 mod device;
 mod dfu_util;
 mod exit;
@@ -10,8 +14,6 @@ mod output;
 mod shell;
 mod trace;
 mod udev;
-
-use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -78,7 +80,9 @@ enum Command {
 }
 
 /// Output into a closed pipe (`dfuse list | head -1`) ends the process quietly, as with
-/// other Unix tools, instead of a panic: restore SIGPIPE's default action, which Rust ignores.
+/// other Unix tools, instead of a panic: restore SIGPIPE's default action, which Rust's
+/// start-up sets to "ignore".
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
 fn restore_sigpipe() {
     #[cfg(unix)]
     // SAFETY: setting a signal's disposition to SIG_DFL at start-up, before any thread exists.
@@ -131,8 +135,8 @@ fn json_asked() -> bool {
     std::env::args_os().skip(1).any(|arg| arg == "--json")
 }
 
-fn main() -> ExitCode {
-    restore_sigpipe();
+/// Runs the command line; the process's exit status.
+fn run_command_line() -> u8 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if json_asked() && error.use_stderr() => {
@@ -141,21 +145,66 @@ fn main() -> ExitCode {
             let first = rendered.lines().next().unwrap_or_default();
             let usage = CliError::Usage(first.trim_start_matches("error: ").to_owned());
             output::print_json(usage.json());
-            return usage.exit_code();
+            return usage.exit_number();
         }
         Err(error) => error.exit(),
     };
-    let result = run(cli.command);
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    match run(cli.command) {
+        Ok(()) => 0,
         Err(error) => {
             error.report();
             if json_asked() {
                 output::print_json(error.json());
             }
-            error.exit_code()
+            error.exit_number()
         }
     }
+}
+
+/// Linux with glibc: where the process starts, instead of Rust's start-up, which in the USB
+/// lab's emulated guest took a third as long as starting the process itself: it reads
+/// /proc/self/maps to find the main thread's stack and installs a stack-overflow handler
+/// (a stack overflow now ends the process with SIGSEGV, without that message). What of it
+/// dfuse needs is done here: the standard files are made safe to write, a panic still
+/// prints its message and exits with 101, and `process::exit` flushes standard output.
+/// SIGPIPE keeps its default action (Rust's start-up would ignore it). `std::env::args`
+/// works without it: glibc hands the arguments to Rust's initialiser.
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    open_missing_standard_files();
+    let status = std::panic::catch_unwind(run_command_line).unwrap_or(101);
+    std::process::exit(i32::from(status))
+}
+
+/// A standard file (0, 1, 2) the process was started without is opened on /dev/null, so
+/// that the next file dfuse opens (an output file, a device) cannot take its number and
+/// receive what is printed.
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
+fn open_missing_standard_files() {
+    let mut files = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: poll reads and writes the three pollfd structs passed, with a zero timeout.
+    if unsafe { libc::poll(files.as_mut_ptr(), 3, 0) } < 0 {
+        return;
+    }
+    for file in files.iter().filter(|f| f.revents & libc::POLLNVAL != 0) {
+        // SAFETY: opening /dev/null with a NUL-terminated path; the lowest free number,
+        // which is this missing one as the lower ones are open.
+        let opened = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        if opened != file.fd {
+            break;
+        }
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
+fn main() -> std::process::ExitCode {
+    restore_sigpipe();
+    std::process::ExitCode::from(run_command_line())
 }
 
 #[cfg(test)]
