@@ -30,3 +30,25 @@ head -n 4 <<< "$requests"
 grep -q 'GETSTATUS' <<< "$(sed -n 1p <<< "$requests")"
 grep -q 'DNLOAD wValue=0 length=5' <<< "$(sed -n 2p <<< "$requests")"
 test "$(stat -c %s /tmp/back.bin)" -eq 4096
+# A second signal ends the process at once (the handler's _exit), with its own message; the
+# next command recovers the board from wherever it was left. The two are sent while dfuse is
+# stopped, so both are pending when it resumes (two SIGINTs would merge into one; SIGTERM is
+# handled as SIGINT is).
+"$DFUSE" flash /tmp/image.bin --address 0x08000000 --full > /tmp/flash2.txt 2>&1 &
+flash=$!
+wait_for '^erase:' /tmp/flash2.txt 600
+kill -STOP "$flash"
+kill -INT "$flash"
+kill -TERM "$flash"
+kill -CONT "$flash"
+set +e
+wait "$flash"
+code=$?
+set -e
+cat /tmp/flash2.txt
+echo "dfuse exited with code $code after SIGINT and SIGTERM"
+test "$code" -eq 130
+grep -q 'Interrupted again: exiting now' /tmp/flash2.txt
+"$DFUSE" read -o /tmp/back.bin --address 0x08000000 --length 4K > /dev/null
+test "$(stat -c %s /tmp/back.bin)" -eq 4096
+echo "interrupt: a second Ctrl-C exits at once; the next command recovers the board"
