@@ -19,7 +19,7 @@ export LD_LIBRARY_PATH=/tmp/lib
 log=/tmp/bench-requests.jsonl
 attach stm32f407 f407 --log "$log"
 wait_devices 0483 df11 1
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 size=262144
 times=/tmp/bench-times.txt
 : > "$times"
