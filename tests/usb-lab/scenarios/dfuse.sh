@@ -20,6 +20,13 @@ dfu-util -a 0 -s 0x08020000 -D /tmp/random.bin > /tmp/download.txt 2>&1 || { cat
 cmp /tmp/read.bin /tmp/random.bin
 echo "dfuse read returns what dfu-util -D wrote"
 
+# Started with standard output closed (a service, a cron job): the device file must not take
+# its number, or the plan line printed while it is open goes to the board's file (usbfs
+# refuses the write and the print would panic).
+"$DFUSE" flash assets/examples/blinky-f407.hex >&- 2> /tmp/closed-stdout.txt \
+    || { cat /tmp/closed-stdout.txt; echo "lab: flash with standard output closed failed" >&2; exit 1; }
+echo "flash with standard output closed: nothing printed reached the device"
+
 "$DFUSE" flash assets/examples/blinky-f407.dfu --leave | tail -n 1
 wait_for '^replugged' /tmp/f407.log
 wait_devices 0483 df11 1
