@@ -30,21 +30,21 @@ pub struct Found {
     pub info: DeviceInfo,
     /// Why the alternate settings could not be read, if they could not.
     pub problem: Option<TransportError>,
-    listed: Listed,
+    handle: Handle,
 }
 
 impl Found {
     /// The driver Windows has bound to the device (`None` elsewhere).
     pub fn bound_driver(&self) -> Option<String> {
         #[cfg(target_os = "windows")]
-        return Some(bound_driver(&self.listed));
+        return Some(bound_driver(&self.handle));
         #[cfg(not(target_os = "windows"))]
         None
     }
 
     /// The address the bus gave the device: a new one after every re-enumeration.
     pub fn device_address(&self) -> u8 {
-        self.listed.address
+        self.handle.address
     }
 }
 
@@ -61,22 +61,17 @@ pub fn driver_advice(driver: &str) -> Option<String> {
 /// device itself.
 #[derive(Clone, Debug)]
 struct Listed {
-    vid: u16,
-    pid: u16,
-    bcd_device: u16,
-    manufacturer: Option<String>,
-    product: Option<String>,
-    serial: Option<String>,
-    /// `<bus>-<port.path>`, as Linux and dfu-util write it (e.g. `1-2.3`).
-    location: String,
+    /// Its identity, location and DFU interface; no alternate settings yet.
+    info: DeviceInfo,
+    /// How to reach it.
+    handle: Handle,
+}
+
+/// What it takes to reach a listed device again.
+#[derive(Clone, Debug)]
+struct Handle {
     /// The address the bus gave it.
     address: u8,
-    /// Its (first) DFU interface.
-    interface: u8,
-    /// That interface's class, subclass and protocol.
-    interface_class: (u8, u8, u8),
-    /// It has other interfaces besides.
-    composite: bool,
     /// Linux: its bus and active configuration, from sysfs.
     #[cfg(target_os = "linux")]
     os: linux::Node,
@@ -87,7 +82,7 @@ struct Listed {
 
 /// Every device with a DFU interface, each opened to read its alternate settings.
 pub fn list() -> Result<Vec<Found>, TransportError> {
-    Ok(dfu_devices()?.iter().map(describe).collect())
+    Ok(dfu_devices()?.into_iter().map(describe).collect())
 }
 
 /// The devices with a DFU interface, by location, as the operating system lists them: no
@@ -101,7 +96,7 @@ fn dfu_devices() -> Result<Vec<Listed>, TransportError> {
         .map_err(|e| open_error(e, None))?
         .filter_map(listed)
         .collect();
-    dfu.sort_by(|a, b| a.location.cmp(&b.location));
+    dfu.sort_by(|a, b| a.info.location.cmp(&b.info.location));
     Ok(dfu)
 }
 
@@ -113,7 +108,7 @@ fn listed(device: nusb::DeviceInfo) -> Option<Listed> {
         .find(|i| (i.class(), i.subclass()) == DFU_CLASS)?;
     let ports: Vec<String> = device.port_chain().iter().map(u8::to_string).collect();
     let bus = device.bus_id().trim_start_matches('0');
-    Some(Listed {
+    let info = DeviceInfo {
         vid: device.vendor_id(),
         pid: device.product_id(),
         bcd_device: device.device_version(),
@@ -125,41 +120,35 @@ fn listed(device: nusb::DeviceInfo) -> Option<Listed> {
             if bus.is_empty() { "0" } else { bus },
             ports.join(".")
         ),
-        address: device.device_address(),
         interface: dfu.interface_number(),
-        interface_class: (dfu.class(), dfu.subclass(), dfu.protocol()),
         composite: device.interfaces().count() > 1,
-        os: device,
-    })
-}
-
-fn describe(device: &Listed) -> Found {
-    let mut info = DeviceInfo {
-        vid: device.vid,
-        pid: device.pid,
-        bcd_device: device.bcd_device,
-        manufacturer: device.manufacturer.clone(),
-        product: device.product.clone(),
-        serial: device.serial.clone(),
-        location: device.location.clone(),
-        interface: device.interface,
-        composite: device.composite,
-        interface_class: device.interface_class,
+        interface_class: (dfu.class(), dfu.subclass(), dfu.protocol()),
         alt_settings: Vec::new(),
         functional: None,
     };
-    let problem = read_descriptors(device, &mut info).err();
+    Some(Listed {
+        info,
+        handle: Handle {
+            address: device.device_address(),
+            os: device,
+        },
+    })
+}
+
+/// A listed device with its alternate settings read (or why they could not be).
+fn describe(Listed { mut info, handle }: Listed) -> Found {
+    let problem = read_descriptors(&handle, &mut info).err();
     Found {
         // Device strings are untrusted: made printable where they enter the library.
         info: info.printable(),
         problem,
-        listed: device.clone(),
+        handle,
     }
 }
 
 /// Opens `device` and reads its alternate settings' names and functional descriptor.
 #[cfg(not(target_os = "linux"))]
-fn read_descriptors(device: &Listed, info: &mut DeviceInfo) -> Result<(), TransportError> {
+fn read_descriptors(device: &Handle, info: &mut DeviceInfo) -> Result<(), TransportError> {
     let opened = device
         .os
         .open()
@@ -244,7 +233,7 @@ fn utf16_units(raw: &[u8]) -> Option<Vec<u16>> {
 }
 
 /// An error opening or claiming a device, classified by its cause.
-fn open_error(error: nusb::Error, device: Option<&Listed>) -> TransportError {
+fn open_error(error: nusb::Error, device: Option<&Handle>) -> TransportError {
     match error.kind() {
         nusb::ErrorKind::PermissionDenied => TransportError::AccessDenied(OsError::new(error)),
         nusb::ErrorKind::Disconnected => TransportError::Disconnected,
@@ -259,13 +248,13 @@ fn open_error(error: nusb::Error, device: Option<&Listed>) -> TransportError {
 
 /// The name of the driver Windows bound to the device.
 #[cfg(target_os = "windows")]
-fn bound_driver(device: &Listed) -> String {
+fn bound_driver(device: &Handle) -> String {
     device.os.driver().unwrap_or("none").to_string()
 }
 
 /// Only Windows tells which driver is bound.
 #[cfg(not(target_os = "windows"))]
-fn bound_driver(_device: &Listed) -> String {
+fn bound_driver(_device: &Handle) -> String {
     "unknown".to_string()
 }
 
@@ -303,23 +292,23 @@ impl UsbTransport {
         }
         #[cfg(target_os = "linux")]
         let (usbfs, interface) = {
-            let usbfs = crate::usbfs::Usbfs::new(open_device_file(&found.listed)?);
+            let usbfs = crate::usbfs::Usbfs::new(open_device_file(&found.handle)?);
             usbfs.claim(found.info.interface)?;
             (usbfs, None)
         };
         #[cfg(not(target_os = "linux"))]
         let interface = found
-            .listed
+            .handle
             .os
             .open()
             .wait()
-            .map_err(|e| open_error(e, Some(&found.listed)))?
+            .map_err(|e| open_error(e, Some(&found.handle)))?
             .detach_and_claim_interface(found.info.interface)
             .wait()
-            .map_err(|e| open_error(e, Some(&found.listed)))?;
+            .map_err(|e| open_error(e, Some(&found.handle)))?;
         Ok(UsbTransport {
             info: found.info.clone(),
-            address: found.listed.address,
+            address: found.handle.address,
             start: Instant::now(),
             waiter: Default::default(),
             #[cfg(target_os = "linux")]

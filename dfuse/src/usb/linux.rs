@@ -6,7 +6,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use super::{DESCRIPTOR_TIMEOUT, DFU_CLASS, Listed, STRING_DESCRIPTOR, fill_alt_settings};
+use super::{DESCRIPTOR_TIMEOUT, DFU_CLASS, Handle, Listed, STRING_DESCRIPTOR, fill_alt_settings};
 use crate::transport::{DeviceInfo, OsError, TransportError};
 
 /// Where sysfs lists USB devices and interfaces.
@@ -70,23 +70,28 @@ fn listed(dir: &Path, name: String) -> Option<Listed> {
     let active: u8 = attribute(dir, "bConfigurationValue")?.parse().ok()?;
     let configuration = configurations(&descriptors).find(|c| c.configuration_value() == active)?;
     let dfu = configuration.interface_alt_settings().find(is_dfu)?;
-    Some(Listed {
+    let handle = Handle {
+        address: attribute(dir, "devnum")?.parse().ok()?,
+        os: Node {
+            bus: name.split_once('-')?.0.parse().ok()?,
+            configuration: active,
+        },
+    };
+    let info = DeviceInfo {
         vid: device.vendor_id(),
         pid: device.product_id(),
         bcd_device: device.device_version(),
         manufacturer: attribute(dir, "manufacturer"),
         product: attribute(dir, "product"),
         serial: attribute(dir, "serial"),
-        address: attribute(dir, "devnum")?.parse().ok()?,
-        interface: dfu.interface_number(),
-        interface_class: (dfu.class(), dfu.subclass(), dfu.protocol()),
-        composite: configuration.interfaces().count() > 1,
-        os: Node {
-            bus: name.split_once('-')?.0.parse().ok()?,
-            configuration: active,
-        },
         location: name,
-    })
+        interface: dfu.interface_number(),
+        composite: configuration.interfaces().count() > 1,
+        interface_class: (dfu.class(), dfu.subclass(), dfu.protocol()),
+        alt_settings: Vec::new(),
+        functional: None,
+    };
+    Some(Listed { info, handle })
 }
 
 /// A sysfs attribute's text without its line end; `None` when the device has none.
@@ -100,7 +105,7 @@ fn attribute(dir: &Path, name: &str) -> Option<String> {
 /// each ([`crate::usbfs`]), as nusb would but without its event thread and its
 /// asynchronous transfers: part of every command's start-up (docs/PERFORMANCE.md).
 pub(super) fn read_descriptors(
-    device: &Listed,
+    device: &Handle,
     info: &mut DeviceInfo,
 ) -> Result<(), TransportError> {
     let file = open_device_file(device)?;
@@ -149,7 +154,7 @@ fn configurations(
 }
 
 /// Linux: the device's usbfs file (`/dev/bus/usb/BBB/DDD`), opened for requests.
-pub(super) fn open_device_file(device: &Listed) -> Result<std::fs::File, TransportError> {
+pub(super) fn open_device_file(device: &Handle) -> Result<std::fs::File, TransportError> {
     let path = format!("/dev/bus/usb/{:03}/{:03}", device.os.bus, device.address);
     std::fs::OpenOptions::new()
         .read(true)
@@ -243,21 +248,19 @@ mod tests {
             &[configuration(1, &[(0, 0, 0xFE, 1), (0, 1, 0xFE, 1)])],
             &ATTRIBUTES,
         );
-        let listed = listed(dir.path(), "3-1.4".into()).expect("a DFU device");
+        let Listed { info, handle } = listed(dir.path(), "3-1.4".into()).expect("a DFU device");
         assert_eq!(
-            (listed.vid, listed.pid, listed.bcd_device),
+            (info.vid, info.pid, info.bcd_device),
             (0x0483, 0xDF11, 0x2200)
         );
-        assert_eq!(listed.manufacturer.as_deref(), Some("STMicroelectronics"));
-        assert_eq!(listed.product.as_deref(), Some("STM32  BOOTLOADER"));
-        assert_eq!(listed.serial.as_deref(), Some("3276395A3032"));
-        assert_eq!((listed.location.as_str(), listed.address), ("3-1.4", 7));
-        assert_eq!(
-            (listed.interface, listed.interface_class),
-            (0, (0xFE, 1, 2))
-        );
-        assert!(!listed.composite);
-        assert_eq!((listed.os.bus, listed.os.configuration), (3, 1));
+        assert_eq!(info.manufacturer.as_deref(), Some("STMicroelectronics"));
+        assert_eq!(info.product.as_deref(), Some("STM32  BOOTLOADER"));
+        assert_eq!(info.serial.as_deref(), Some("3276395A3032"));
+        assert_eq!((info.location.as_str(), handle.address), ("3-1.4", 7));
+        assert_eq!((info.interface, info.interface_class), (0, (0xFE, 1, 2)));
+        assert!(info.alt_settings.is_empty() && info.functional.is_none());
+        assert!(!info.composite);
+        assert_eq!((handle.os.bus, handle.os.configuration), (3, 1));
     }
 
     #[test]
@@ -265,10 +268,12 @@ mod tests {
         let interfaces = [(0, 0, 0x02, 0x02), (1, 0, 0x0A, 0x00), (2, 0, 0xFE, 0x01)];
         let attributes = [("bConfigurationValue", "1\n"), ("devnum", "12\n")];
         let dir = sysfs_device(&[configuration(1, &interfaces)], &attributes);
-        let listed = listed(dir.path(), "1-2".into()).expect("a DFU interface");
-        assert_eq!((listed.interface, listed.composite), (2, true));
+        let info = listed(dir.path(), "1-2".into())
+            .expect("a DFU interface")
+            .info;
+        assert_eq!((info.interface, info.composite), (2, true));
         assert_eq!(
-            (listed.manufacturer, listed.product, listed.serial),
+            (info.manufacturer, info.product, info.serial),
             (None, None, None)
         );
     }

@@ -42,7 +42,7 @@ type Key = (String, u8);
 type Known = (DeviceInfo, Option<TransportError>);
 
 fn key(device: &Listed) -> Key {
-    (device.location.clone(), device.address)
+    (device.info.location.clone(), device.handle.address)
 }
 
 impl Watcher {
@@ -50,10 +50,11 @@ impl Watcher {
     pub fn new() -> Watcher {
         let known = dfu_devices()
             .unwrap_or_default()
-            .iter()
+            .into_iter()
             .map(|d| {
+                let key = key(&d);
                 let found = describe(d);
-                (key(d), (found.info, found.problem))
+                (key, (found.info, found.problem))
             })
             .collect();
         Watcher {
@@ -96,7 +97,7 @@ impl Watcher {
             if self.known.iter().any(|(known, _)| *known == k) {
                 continue;
             }
-            let found = describe(&device);
+            let found = describe(device);
             if matches!(found.problem, Some(TransportError::AccessDenied(_))) {
                 let since = self
                     .refusing
