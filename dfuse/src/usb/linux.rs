@@ -17,8 +17,9 @@ const SYSFS_USB_DEVICES: &str = "/sys/bus/usb/devices";
 pub(super) struct Node {
     /// Its bus number.
     bus: u8,
-    /// bConfigurationValue of its active configuration.
-    configuration: u8,
+    /// Its active configuration descriptor (with its interfaces and their descriptors), as
+    /// the listing read it: describing the device needs it again.
+    configuration: Vec<u8>,
 }
 
 /// The devices with a DFU interface in their active configuration, from sysfs.
@@ -74,7 +75,7 @@ fn listed(dir: &Path, name: String) -> Option<Listed> {
         address: attribute(dir, "devnum")?.parse().ok()?,
         os: Node {
             bus: name.split_once('-')?.0.parse().ok()?,
-            configuration: active,
+            configuration: configuration.as_bytes().to_vec(),
         },
     };
     let info = DeviceInfo {
@@ -101,29 +102,21 @@ fn attribute(dir: &Path, name: &str) -> Option<String> {
     Some(text.strip_suffix('\n').unwrap_or(&text).to_owned())
 }
 
-/// Reads the descriptors from the device file and the strings with one blocking request
-/// each ([`crate::usbfs`]), as nusb would but without its event thread and its
-/// asynchronous transfers: part of every command's start-up (docs/PERFORMANCE.md).
+/// Reads the alternate settings' strings with one blocking request each ([`crate::usbfs`])
+/// on the device file, as nusb would but without its event thread and its asynchronous
+/// transfers: part of every command's start-up (docs/PERFORMANCE.md). The descriptors
+/// themselves are those the listing read.
 pub(super) fn read_descriptors(
     device: &Handle,
     info: &mut DeviceInfo,
 ) -> Result<(), TransportError> {
-    let file = open_device_file(device)?;
-    // A usbfs device file reads as the device descriptor followed by every configuration
-    // descriptor, as the kernel cached them at enumeration (no request reaches the device).
-    let mut descriptors = Vec::new();
-    (&file)
-        .take(MAX_DESCRIPTORS)
-        .read_to_end(&mut descriptors)
-        .map_err(|error| TransportError::Io(OsError::new(error)))?;
-    let configuration = configurations(&descriptors)
-        .find(|c| c.configuration_value() == device.os.configuration)
+    let configuration = nusb::descriptors::ConfigurationDescriptor::new(&device.os.configuration)
         .ok_or_else(|| {
-            TransportError::NoConfiguration(OsError::new(std::io::Error::other(
-                "the device file holds no (active) configuration descriptor",
-            )))
-        })?;
-    let usbfs = crate::usbfs::Usbfs::new(file);
+        TransportError::NoConfiguration(OsError::new(std::io::Error::other(
+            "the listing kept no valid configuration descriptor",
+        )))
+    })?;
+    let usbfs = crate::usbfs::Usbfs::new(open_device_file(device)?);
     fill_alt_settings(&configuration, info, |index, language| {
         let setup = crate::usbfs::Setup {
             // GET_DESCRIPTOR, standard, to the device (USB 2.0 section 9.4.3).
@@ -137,7 +130,7 @@ pub(super) fn read_descriptors(
     Ok(())
 }
 
-/// The most a device file's descriptors are read: a configuration is at most 64 KiB long.
+/// The most of a device's `descriptors` file that is read: a configuration is at most 64 KiB long.
 const MAX_DESCRIPTORS: u64 = 8 * 65_536;
 
 /// The configuration descriptors that follow the device descriptor in `descriptors`.
@@ -174,7 +167,7 @@ mod tests {
     use super::*;
 
     /// A device descriptor (18 bytes) and a configuration of one interface with `alts`
-    /// alternate settings, as a usbfs device file reads.
+    /// alternate settings, as a device's sysfs `descriptors` file reads.
     fn device_file(value: u8, alts: u8) -> Vec<u8> {
         let mut bytes = vec![18, 1];
         bytes.resize(18, 0);
@@ -260,7 +253,12 @@ mod tests {
         assert_eq!((info.interface, info.interface_class), (0, (0xFE, 1, 2)));
         assert!(info.alt_settings.is_empty() && info.functional.is_none());
         assert!(!info.composite);
-        assert_eq!((handle.os.bus, handle.os.configuration), (3, 1));
+        assert_eq!(handle.os.bus, 3);
+        let kept = nusb::descriptors::ConfigurationDescriptor::new(&handle.os.configuration);
+        assert_eq!(
+            kept.map(|c| (c.configuration_value(), c.interface_alt_settings().count())),
+            Some((1, 2))
+        );
     }
 
     #[test]
