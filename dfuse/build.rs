@@ -85,6 +85,7 @@ fn quirks_expr(name: &str, quirks: &toml::Table) -> String {
         "transfer_size",
         "poll_timeout_floor_ms",
         "stall_means_busy",
+        "answers_when_done",
         "flash_size_from_serial",
     ];
     if let Some(key) = quirks.keys().find(|k| !known.contains(&k.as_str())) {
@@ -104,10 +105,11 @@ fn quirks_expr(name: &str, quirks: &toml::Table) -> String {
             .unwrap_or_else(|| fail(&format!("{name}: {key} is not true or false"))),
     };
     format!(
-        "Quirks {{ layout: {layout}, transfer_size: {}, poll_timeout_floor_ms: {}, stall_means_busy: {}, flash_size_from_serial: {} }}",
+        "Quirks {{ layout: {layout}, transfer_size: {}, poll_timeout_floor_ms: {}, stall_means_busy: {}, answers_when_done: {}, flash_size_from_serial: {} }}",
         optional_int(quirks, "transfer_size", "u16"),
         optional_int(quirks, "poll_timeout_floor_ms", "u32"),
         flag("stall_means_busy"),
+        flag("answers_when_done"),
         flag("flash_size_from_serial"),
     )
 }

@@ -66,7 +66,7 @@ pub mod transport;
 pub mod usb;
 #[cfg(target_os = "linux")]
 mod usbfs;
-mod wait;
+pub mod wait;
 
 pub use device::{Board, Device};
 pub use error::DeviceError;

@@ -37,6 +37,10 @@ pub struct Quirks {
     /// A STALLed GETSTATUS during an erase means "still busy".
     #[serde(default)]
     pub stall_means_busy: bool,
+    /// A GETSTATUS sent while the device writes is answered when the write is done, so a
+    /// write's status is asked again at once instead of after bwPollTimeout.
+    #[serde(default)]
+    pub answers_when_done: bool,
     /// The real flash size is the serial number's size letter (GD32VF103).
     #[serde(default)]
     pub flash_size_from_serial: bool,
@@ -172,6 +176,7 @@ impl Quirks {
                 std::time::Duration::from_millis(u64::from(ms))
             }),
             stall_means_busy: base.stall_means_busy || self.stall_means_busy,
+            answers_when_done: base.answers_when_done || self.answers_when_done,
             ..base
         }
     }

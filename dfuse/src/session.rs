@@ -29,6 +29,10 @@ pub struct Settings {
     pub poll_floor: Duration,
     /// A STALLed GETSTATUS while the device is busy means "still busy" (STM32L4).
     pub stall_means_busy: bool,
+    /// A GETSTATUS sent while the device writes a block is answered when the write is done
+    /// (ST's ROMs): the status after a write's busy reply is asked at once. The first time
+    /// the device answers "busy" (or STALLs) instead, the session waits bwPollTimeout again.
+    pub answers_when_done: bool,
 }
 
 impl Default for Settings {
@@ -40,6 +44,7 @@ impl Default for Settings {
             transfer_size: None,
             poll_floor: Duration::ZERO,
             stall_means_busy: false,
+            answers_when_done: false,
         }
     }
 }
@@ -288,7 +293,8 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 State::DfuIdle => return Ok(()),
                 State::Error => self.out(Request::ClrStatus, 0, &[], operation)?,
                 State::DnBusy | State::DnloadSync | State::ManifestSync => {
-                    reply = self.wait_while_busy(reply, operation, self.settings.operation)?;
+                    reply =
+                        self.wait_while_busy(reply, operation, self.settings.operation, false)?;
                     if reply.state == State::DnloadIdle {
                         self.out(Request::Abort, 0, &[], operation)?;
                     }
@@ -305,14 +311,19 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
 
     /// Polls while the device is busy, sleeping exactly bwPollTimeout, up to `limit` in all; a
     /// bwPollTimeout longer than `limit` cannot be honoured and is replaced by a backoff.
+    ///
+    /// With `at_once` on a device that [answers when done](Settings::answers_when_done), the
+    /// first poll goes out without waiting.
     fn wait_while_busy(
         &mut self,
         mut reply: StatusReply,
         operation: &(impl fmt::Display + ?Sized),
         limit: Duration,
+        at_once: bool,
     ) -> Result<StatusReply, DeviceError> {
         let start = self.transport.now();
         let mut polls = 0u32;
+        let mut at_once = at_once && self.settings.answers_when_done;
         while matches!(reply.state, State::DnBusy | State::DnloadSync) {
             let waited = self.transport.now().saturating_sub(start);
             if waited >= limit {
@@ -322,7 +333,9 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 });
             }
             let declared = Duration::from_millis(u64::from(reply.poll_timeout_ms));
-            let mut pause = if declared > limit {
+            let mut pause = if at_once {
+                Duration::ZERO
+            } else if declared > limit {
                 // Longer than the operation may take at all: a buggy ROM, often done at once.
                 // It cannot be honoured, so ask again from 10 ms on, doubling up to 1 s.
                 if polls == 0 {
@@ -343,6 +356,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             self.transport
                 .sleep(pause.min(limit - waited).saturating_sub(since_answer));
             polls += 1;
+            let early = std::mem::take(&mut at_once);
             match self.status(operation) {
                 Ok(next) => reply = next,
                 Err(DeviceError::Transport {
@@ -354,21 +368,28 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                 }
                 Err(error) => return Err(error),
             }
+            if early && matches!(reply.state, State::DnBusy | State::DnloadSync) {
+                // It answered before the write was done: honour bwPollTimeout from now on.
+                log::debug!(target: "dfuse::request", "{operation}: the device answered an early status poll while busy; waiting bwPollTimeout from now on");
+                self.settings.answers_when_done = false;
+            }
         }
         Ok(reply)
     }
 
-    /// Sends a DNLOAD and waits until the device has carried it out.
+    /// Sends a DNLOAD and waits until the device has carried it out; `flash_write`: a block
+    /// written to flash, whose status may be asked at once (see [`Settings::answers_when_done`]).
     fn dnload_and_wait(
         &mut self,
         block: u16,
         data: &[u8],
         operation: &(impl fmt::Display + ?Sized),
         limit: Duration,
+        flash_write: bool,
     ) -> Result<(), DeviceError> {
         self.out(Request::Dnload, block, data, operation)?;
         let reply = self.status(operation)?;
-        let reply = self.wait_while_busy(reply, operation, limit)?;
+        let reply = self.wait_while_busy(reply, operation, limit, flash_write)?;
         if reply.state == State::Error || reply.status != crate::protocol::Status::Ok {
             return Err(DeviceError::Status {
                 operation: operation.to_string(),
@@ -387,7 +408,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
     }
 
     fn command(&mut self, command: Command, limit: Duration) -> Result<(), DeviceError> {
-        self.dnload_and_wait(0, &command.encode(), &command, limit)
+        self.dnload_and_wait(0, &command.encode(), &command, limit, false)
     }
 
     /// Back to dfuIDLE after downloads or uploads.
@@ -459,6 +480,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
                         block,
                         &operation,
                         self.settings.operation,
+                        plan.in_flash,
                     );
                     done += block.len() as u64;
                     let last = done == total;
@@ -613,9 +635,9 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             &Command::ReadUnprotect.encode(),
             operation,
         )?;
-        let result = self
-            .status(operation)
-            .and_then(|reply| self.wait_while_busy(reply, operation, self.settings.mass_erase));
+        let result = self.status(operation).and_then(|reply| {
+            self.wait_while_busy(reply, operation, self.settings.mass_erase, false)
+        });
         resetting(result, operation)
     }
 
@@ -627,6 +649,7 @@ impl<'a, T: Transport + ?Sized> Session<'a, T> {
             &Command::SetAddress(address).encode(),
             &format!("{operation} ({})", Command::SetAddress(address)),
             self.settings.operation,
+            false,
         )?;
         match self.out(Request::Dnload, FIRST_DATA_BLOCK, &[], operation) {
             Err(DeviceError::Transport {

@@ -186,11 +186,13 @@ pub fn log_lines(sim: &SimTransport) -> String {
     text
 }
 
-/// One logged request as JSON: time in µs, request, wValue, length, command, state, the
+/// One logged request as JSON: time of arrival in µs, how long it waited for a running
+/// operation before its answer (held_us), request, wValue, length, command, state, the
 /// bwPollTimeout of a GETSTATUS reply (poll_ms), outcome.
 pub fn log_line(entry: &LogEntry) -> serde_json::Value {
     serde_json::json!({
         "at_us": entry.at.as_micros() as u64,
+        "held_us": entry.held.as_micros() as u64,
         "request": entry.request.name(),
         "value": entry.value,
         "length": entry.length,

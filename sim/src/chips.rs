@@ -74,6 +74,10 @@ pub struct Chip {
     pub program_us_per_unit: u32,
     /// Mass erase time.
     pub mass_erase_ms: u32,
+    /// A GETSTATUS that arrives while an operation runs is answered only when the
+    /// operation ends, never "still busy": the ROM carries flash operations out inside
+    /// its USB interrupt, so the request waits (docs/PROTOCOL.md).
+    pub answers_when_done: bool,
 }
 
 const ST: &str = "STMicroelectronics";
@@ -212,6 +216,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
         mass_erase_ms: 8000,
+        answers_when_done: true,
     },
     Chip {
         id: "stm32f429",
@@ -256,6 +261,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
         mass_erase_ms: 16000,
+        answers_when_done: true,
     },
     Chip {
         id: "stm32f072",
@@ -289,6 +295,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 0,
         program_us_per_unit: 53,
         mass_erase_ms: 40,
+        answers_when_done: false,
     },
     Chip {
         id: "stm32f746",
@@ -322,6 +329,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
         mass_erase_ms: 16000,
+        answers_when_done: false,
     },
     Chip {
         id: "stm32h743",
@@ -355,6 +363,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 14,
         program_us_per_unit: 100,
         mass_erase_ms: 30000,
+        answers_when_done: false,
     },
     Chip {
         id: "stm32l476",
@@ -388,6 +397,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 0,
         program_us_per_unit: 81,
         mass_erase_ms: 22,
+        answers_when_done: false,
     },
     Chip {
         id: "stm32g0b1",
@@ -422,6 +432,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 0,
         program_us_per_unit: 85,
         mass_erase_ms: 22,
+        answers_when_done: false,
     },
     Chip {
         id: "gd32vf103",
@@ -455,6 +466,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 0,
         program_us_per_unit: 37,
         mass_erase_ms: 3200,
+        answers_when_done: false,
     },
     Chip {
         id: "at32f415",
@@ -489,6 +501,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 0,
         program_us_per_unit: 42,
         mass_erase_ms: 2000,
+        answers_when_done: false,
     },
     Chip {
         id: "stm32f205",
@@ -515,6 +528,7 @@ pub const CHIPS: &[Chip] = &[
         erase_ms_per_kib: 7,
         program_us_per_unit: 16,
         mass_erase_ms: 8000,
+        answers_when_done: true,
     },
 ];
 

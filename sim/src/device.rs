@@ -53,6 +53,8 @@ pub struct Device {
     seen: Vec<(Request, usize)>,
     busy_total: Duration,
     extra_busy: u32,
+    /// How long the last request waited for a running operation before its answer.
+    held: Duration,
     /// The option-byte layout its write protection follows.
     layout: Option<dfuse::option_bytes::Layout>,
 }
@@ -88,6 +90,7 @@ impl Device {
             seen: Vec::new(),
             busy_total: Duration::ZERO,
             extra_busy: 0,
+            held: Duration::ZERO,
             layout: chip.option_layout.and_then(|file| {
                 let (name, text) = dfuse::option_bytes::BUILT_IN
                     .iter()
@@ -135,6 +138,13 @@ impl Device {
     /// Every DFU class request so far.
     pub fn log(&self) -> &[LogEntry] {
         &self.log
+    }
+
+    /// How long the last request waited for a running operation before it was answered
+    /// (a GETSTATUS on a chip that [answers when done](Chip::answers_when_done)); its
+    /// answer leaves the device this much after its arrival.
+    pub fn held(&self) -> Duration {
+        self.held
     }
 
     /// How long the device has been busy carrying out requests (erases, writes, ...), in all.
@@ -191,6 +201,7 @@ impl Device {
     ) -> Outcome<Vec<u8>> {
         let index = self.requests;
         self.requests += 1;
+        self.held = Duration::ZERO;
         let occurrence = self.count(request);
         let mut entry = LogEntry {
             at: self.now,
@@ -206,6 +217,7 @@ impl Device {
                 .flatten(),
             reply: None,
             outcome: Ok(()),
+            held: Duration::ZERO,
         };
         let result = self.dispatch(request, value, data, length, index, occurrence);
         if request == Request::GetStatus {
@@ -215,6 +227,7 @@ impl Device {
                 .and_then(|bytes| StatusReply::decode(bytes));
         }
         entry.outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        entry.held = self.held;
         self.log.push(entry);
         result
     }
@@ -434,6 +447,11 @@ impl Device {
         if let Some(busy) = self.busy {
             if self.now < busy.until && self.faults.contains(&Fault::StallWhenPolledEarly) {
                 return Err(dfuse::transport::TransportError::Stall);
+            }
+            if self.now < busy.until && busy.until != Duration::MAX && self.chip.answers_when_done {
+                // The request waits in the USB peripheral until the operation is over.
+                self.held = busy.until - self.now;
+                self.now = busy.until;
             }
             if self.now < busy.until {
                 let remaining = millis_rounded_up(busy.until - self.now);

@@ -121,6 +121,8 @@ pub struct LogEntry {
     pub reply: Option<StatusReply>,
     /// How the request ended.
     pub outcome: Outcome<()>,
+    /// How long it waited for a running operation before it was answered.
+    pub held: Duration,
 }
 
 /// What one control transfer costs on the bus, charged to the virtual clock
@@ -385,7 +387,12 @@ impl Transport for SimTransport {
         _timeout: Duration,
     ) -> Result<Vec<u8>, TransportError> {
         self.charge(usize::from(length));
-        self.device.request(request, value, &[], length)
+        let answer = self.device.request(request, value, &[], length);
+        let held = self.device.held();
+        if self.real_time && !held.is_zero() {
+            std::thread::sleep(held);
+        }
+        answer
     }
 
     fn sleep(&mut self, duration: Duration) {

@@ -45,12 +45,12 @@ fn set_address_write_and_read_back() {
 
 #[test]
 fn erase_takes_datasheet_time_on_the_virtual_clock() {
-    let mut sim = SimTransport::open("stm32f407").unwrap();
+    let mut sim = SimTransport::open("stm32f746").unwrap();
     sim.set_usb_timing(UsbTiming::FREE);
-    sim.control_out(Request::Dnload, 0, &Command::Erase(0x0802_0000).encode(), T)
+    sim.control_out(Request::Dnload, 0, &Command::Erase(0x0800_0000).encode(), T)
         .unwrap();
     let busy = status(&mut sim);
-    assert_eq!(busy.poll_timeout_ms, 125 + 7 * 128, "a 128 KiB F4 sector");
+    assert_eq!(busy.poll_timeout_ms, 125 + 7 * 32, "a 32 KiB F7 sector");
     // Polling early: still busy, with the remaining time.
     sim.sleep(Duration::from_millis(100));
     let early = status(&mut sim);
@@ -64,6 +64,42 @@ fn erase_takes_datasheet_time_on_the_virtual_clock() {
         sim.now(),
         Duration::from_millis(u64::from(busy.poll_timeout_ms))
     );
+    assert!(sim.log().iter().all(|e| e.held.is_zero()));
+}
+
+#[test]
+fn an_f4_rom_answers_an_early_poll_when_its_operation_is_done() {
+    let mut sim = SimTransport::open("stm32f407").unwrap();
+    sim.set_usb_timing(UsbTiming::FREE);
+    sim.control_out(Request::Dnload, 0, &Command::Erase(0x0802_0000).encode(), T)
+        .unwrap();
+    let busy = status(&mut sim);
+    assert_eq!(busy.poll_timeout_ms, 125 + 7 * 128, "a 128 KiB F4 sector");
+    sim.sleep(Duration::from_millis(100));
+    // Asked early: the answer comes when the erase is over, and says so.
+    let done = status(&mut sim);
+    assert_eq!(done.state, State::DnloadIdle);
+    assert_eq!(sim.now(), Duration::from_millis(125 + 7 * 128));
+    let last = sim.log().last().unwrap();
+    assert_eq!(last.at, Duration::from_millis(100), "logged at its arrival");
+    assert_eq!(last.held, Duration::from_millis(125 + 7 * 128 - 100));
+    assert_eq!(sim.device().held(), last.held);
+    // A 2 KiB write takes 512 words at 16 µs: 8.192 ms, declared as 9.
+    sim.control_out(
+        Request::Dnload,
+        0,
+        &Command::SetAddress(0x0802_0000).encode(),
+        T,
+    )
+    .unwrap();
+    status(&mut sim);
+    status(&mut sim);
+    sim.control_out(Request::Dnload, 2, &[0x5A; 2048], T)
+        .unwrap();
+    let start = sim.now();
+    assert_eq!(status(&mut sim).poll_timeout_ms, 9);
+    assert_eq!(status(&mut sim).state, State::DnloadIdle);
+    assert_eq!(sim.now() - start, Duration::from_micros(8192));
 }
 
 #[test]

@@ -39,6 +39,11 @@ fn an_st_rom_gets_the_st_record_and_the_steps_say_why() {
     assert_eq!(chosen.record.name, "STM32 system bootloader");
     assert_eq!(chosen.priority, 3);
     assert!(chosen.record.quirks.stall_means_busy);
+    let settings = chosen
+        .record
+        .quirks
+        .apply(crate::session::Settings::default());
+    assert!(settings.stall_means_busy && settings.answers_when_done);
     let steps = resolution.steps().join("\n");
     assert!(
         steps.starts_with("interface FE/01/02 of 0483:DF11 rev 2200"),

@@ -249,6 +249,7 @@ fn serve(
         .map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
     }
     let start = Instant::now();
+    let mut waiter = dfuse::wait::Waiter::default();
     let mut socket = attach(port, devid)?;
     println!(
         "ready: sim:{} attached to vhci port {port} (devid {devid:#x})",
@@ -276,6 +277,11 @@ fn serve(
         }
         let (at, wall) = (start.elapsed(), SystemTime::now());
         let reply = device.handle(&command, &data, at);
+        let held = device.device.held();
+        if !held.is_zero() {
+            // A chip that answers when its operation ends: the reply leaves then.
+            waiter.wait((at + held).saturating_sub(start.elapsed()));
+        }
         if let Some(reply) = reply
             && socket.write_all(&reply).is_err()
         {
