@@ -448,7 +448,11 @@ impl Device {
             if self.now < busy.until && self.faults.contains(&Fault::StallWhenPolledEarly) {
                 return Err(dfuse::transport::TransportError::Stall);
             }
-            if self.now < busy.until && busy.until != Duration::MAX && self.chip.answers_when_done {
+            if self.now < busy.until
+                && busy.until != Duration::MAX
+                && self.chip.answers_when_done
+                && !self.faults.contains(&Fault::BusyWhenPolledEarly)
+            {
                 // The request waits in the USB peripheral until the operation is over.
                 self.held = busy.until - self.now;
                 self.now = busy.until;

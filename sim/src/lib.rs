@@ -65,6 +65,9 @@ pub enum Fault {
     /// A GETSTATUS that arrives before a busy operation ends is STALLed, the state
     /// unchanged (STM32L4 during an erase).
     StallWhenPolledEarly,
+    /// A GETSTATUS that arrives before a busy operation ends is answered dfuDNBUSY with the
+    /// time left, also on a chip that [answers when done](Chip::answers_when_done).
+    BusyWhenPolledEarly,
     /// Every data UPLOAD is STALLed with errVENDOR, as a read-protected ROM that
     /// accepts the set-address does.
     UploadRefused,

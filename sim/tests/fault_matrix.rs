@@ -151,6 +151,8 @@ fn cases() -> Vec<Case> {
         case("write", "a block dropped (dfuIDLE after it)", Flash, |s| fault(s, Fault::DropDnload { nth_dnload: 3 }), Some("wrong-state")),
         case("write", "gone mid-write", Flash, |s| fault(s, Fault::Disconnect { nth_request: 9 }), Some("request-failed")),
         case("write", "no answer mid-write", Flash, |s| fault(s, Fault::Timeout { nth_request: 11 }), Some("request-failed")),
+        case("write", "early GETSTATUS answered busy (a ROM that does not wait for the write)", Flash, |s| fault(s, Fault::BusyWhenPolledEarly), ok),
+        case("write", "early GETSTATUS STALLed", Flash, |s| fault(s, Fault::StallWhenPolledEarly), ok),
         case("write", "a bit flips in the written flash", Flash, |s| fault(s, Fault::FlipBit { address: FLASH + 3000 }), Some("verify-mismatch")),
         case("write", "Ctrl-C (cancel) mid-write", FlashCancelled, |_| {}, Some("cancelled")),
         case("verify", "UPLOAD STALLed", Flash, |s| fault(s, Fault::Stall { request: Request::Upload, nth: 0 }), Some("device-status")),

@@ -56,13 +56,14 @@ echo "eight-boards: one board alone takes at most ${alone_max} ms (median ${alon
 echo "eight-boards: all / slowest alone = $(awk "BEGIN { printf \"%.2f\", $all / $alone_max }"); every board reads back the image"
 
 # Unplug the L476 in the middle of its write: it fails alone, named; the others succeed. A fresh
-# dfuse-sim for it drops off the bus when its DFU request number 62 arrives: the DNLOAD of block 5
-# of 16 (before it, dfuse sends a GETSTATUS, 16 page erases and the set-address, 3 requests each),
+# dfuse-sim for it drops off the bus when its DFU request number 63 arrives: the DNLOAD of block 5
+# of 16 (before it, dfuse sends a GETSTATUS, 16 page erases, the set-address and blocks, 3 requests
+# each, and one poll more on the first block: asked at once, the L4 model answers "busy"),
 # wherever the guest's scheduler happens to be (a kill timed from the shell can come too late).
 kill -TERM "${pids[6]}"
 wait "${pids[6]}" || true
 for _ in $(seq 100); do [ "$(count_devices 0483 df11)" = 6 ] && break; sleep 0.05; done
-attach stm32l476 board6 --log /tmp/board6-unplug.jsonl --unplug-at-request 62
+attach stm32l476 board6 --log /tmp/board6-unplug.jsonl --unplug-at-request 63
 wait_devices 0483 df11 7
 victim=$(locations_of 336F38703235)
 locations=$(board_locations)
