@@ -43,13 +43,19 @@ fn set_address_write_and_read_back() {
     assert_eq!(&bytes[8..], &[0xFF; 8]);
 }
 
-#[test]
-fn erase_takes_datasheet_time_on_the_virtual_clock() {
-    let mut sim = SimTransport::open("stm32f746").unwrap();
+/// A fresh `chip` with free bus time, erasing the sector at `address`: its busy reply.
+fn erase_started(chip: &str, address: u32) -> (SimTransport, StatusReply) {
+    let mut sim = SimTransport::open(chip).unwrap();
     sim.set_usb_timing(UsbTiming::FREE);
-    sim.control_out(Request::Dnload, 0, &Command::Erase(0x0800_0000).encode(), T)
+    sim.control_out(Request::Dnload, 0, &Command::Erase(address).encode(), T)
         .unwrap();
     let busy = status(&mut sim);
+    (sim, busy)
+}
+
+#[test]
+fn erase_takes_datasheet_time_on_the_virtual_clock() {
+    let (mut sim, busy) = erase_started("stm32f746", 0x0800_0000);
     assert_eq!(busy.poll_timeout_ms, 125 + 7 * 32, "a 32 KiB F7 sector");
     // Polling early: still busy, with the remaining time.
     sim.sleep(Duration::from_millis(100));
@@ -69,11 +75,7 @@ fn erase_takes_datasheet_time_on_the_virtual_clock() {
 
 #[test]
 fn an_f4_rom_answers_an_early_poll_when_its_operation_is_done() {
-    let mut sim = SimTransport::open("stm32f407").unwrap();
-    sim.set_usb_timing(UsbTiming::FREE);
-    sim.control_out(Request::Dnload, 0, &Command::Erase(0x0802_0000).encode(), T)
-        .unwrap();
-    let busy = status(&mut sim);
+    let (mut sim, busy) = erase_started("stm32f407", 0x0802_0000);
     assert_eq!(busy.poll_timeout_ms, 125 + 7 * 128, "a 128 KiB F4 sector");
     sim.sleep(Duration::from_millis(100));
     // Asked early: the answer comes when the erase is over, and says so.
